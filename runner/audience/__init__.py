@@ -1,0 +1,1 @@
+"""Audiences: reading contact files, importing them, segments."""

@@ -1,0 +1,78 @@
+"""`field-ref`: every field a template, a segment or a contacts list names is in the file."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Any
+
+from runner.diagnostics import Diagnostic, Location
+from runner.i18n import _
+from runner.project import ContactList
+from runner.rules.context import Context
+from runner.text import parse_template
+
+RULE = "field-ref"
+COMBINATORS = ("all", "any", "not")
+
+
+def condition_fields(condition: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """(field, key path inside `where`) for every field a segment condition tests."""
+    if not isinstance(condition, dict):
+        return
+    for key, value in condition.items():
+        if key in ("all", "any") and isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from condition_fields(item, (*path, key, index))
+        elif key == "not":
+            yield from condition_fields(value, (*path, key))
+        else:
+            yield key, (*path, key)
+
+
+def _unknown(field: str, fields: frozenset[str], contacts: ContactList, where: Location) -> Diagnostic:
+    close = difflib.get_close_matches(field, sorted(fields), n=1)
+    hint = (_("did you mean '{field}'?").format(field=close[0]) if close else
+            _("its columns are: {fields}").format(fields=", ".join(sorted(fields))))
+    return Diagnostic.at(where, RULE, _("'{field}' is not a column of {file}; {hint}").format(
+        field=field, file=contacts.doc.data["file"], hint=hint))
+
+
+def check(ctx: Context) -> Iterator[Diagnostic]:
+    project = ctx.project
+    for campaign in ctx.campaigns():
+        contacts = ctx.contacts_of(campaign)
+        fields = ctx.fields(contacts) if contacts else None
+        if contacts is None or fields is None:
+            continue
+        placeholders, _problems = parse_template(campaign.message)
+        for placeholder in placeholders:
+            if placeholder.field not in fields:
+                where = campaign.doc.find("{" + placeholder.field, "message")
+                yield _unknown(placeholder.field, fields, contacts, where)
+    for segment in project.segments.values():
+        contacts = project.contact_lists.get(segment.contacts)
+        fields = ctx.fields(contacts) if contacts else None
+        if contacts is None or fields is None:
+            continue
+        for field, path in condition_fields(segment.where):
+            if field not in fields:
+                yield _unknown(field, fields, contacts, segment.doc.key_at("where", *path))
+    yield from _declared_columns(ctx)
+
+
+def _declared_columns(ctx: Context) -> Iterator[Diagnostic]:
+    for contacts in ctx.project.contact_lists.values():
+        table = ctx.tables.get(contacts.id)
+        if table is None:
+            continue
+        declared = {"phone": contacts.phone, "consent": contacts.consent,
+                    "consent_date": contacts.consent_date}
+        if contacts.consent_basis is None:
+            declared["consent_source"] = contacts.consent_source
+        declared.update({f"columns.{ours}": theirs for ours, theirs in contacts.columns})
+        for key, column in declared.items():
+            if column is not None and column not in table.header:
+                where = contacts.doc.at(*key.split(".")) if key.split(".")[0] in contacts.doc.data \
+                    else contacts.doc.at("file")
+                yield _unknown(column, frozenset(table.header), contacts, where)

@@ -1,0 +1,50 @@
+from tests.conftest import campaign_yaml, only_test_file, write
+
+
+def test_short_gsm7_message_passes(diagnostics_of):
+    assert diagnostics_of(campaign_yaml(), rule="length") == []
+
+
+def test_typographic_apostrophe_is_named_as_forcing_ucs2(diagnostics_of):
+    [found] = diagnostics_of(campaign_yaml(**{"samedi": "d’hiver samedi"}), rule="length")
+    assert found.severity == "warning"
+    assert (found.line, found.col) == (5, 45)
+    assert found.message.startswith("'’' (U+2019) is not in the GSM-7 alphabet")
+
+
+def test_euro_sign_is_gsm7(diagnostics_of):
+    assert diagnostics_of(campaign_yaml(**{"-20%": "-20€"}), rule="length") == []
+
+
+def test_message_over_max_parts_is_an_error(diagnostics_of):
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "très " * 90})
+    [found] = diagnostics_of(text, rule="length")
+    assert found.severity == "error"
+    assert found.message.startswith("the message takes 4 SMS parts (GSM-7)")
+    assert found.message.endswith("more than max_parts 3; shorten it by at least 91 characters")
+
+
+def test_campaign_max_parts_overrides_settings(diagnostics_of):
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "x" * 100}) + "max_parts: 1\n"
+    [found] = diagnostics_of(text, rule="length")
+    assert "takes 2 SMS parts" in found.message
+
+
+def test_longest_rendering_over_the_real_contacts_counts(diagnostics_of, project_dir):
+    csv = project_dir / "audiences" / "clients.csv"
+    rows = csv.read_text().splitlines()
+    long_name = "Marie-Bernadette-Apolline-Eugénie-Hortense"
+    write(csv, "\n".join([rows[0], rows[1].replace("Camille", long_name)]) + "\n")
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "x" * 358})  # 455 with "Bonjour"
+    [found] = only_test_file(diagnostics_of(text, rule="length"))
+    assert found.message == (
+        "the message takes 4 SMS parts (GSM-7) for the contact on line 2 of clients.csv, "
+        "more than max_parts 3; shorten it by at least 32 characters")
+
+
+def test_contact_value_forcing_ucs2_is_a_warning_naming_the_character(diagnostics_of, project_dir):
+    csv = project_dir / "audiences" / "clients.csv"
+    csv.write_text(csv.read_text().replace("Camille", "Françoise"))
+    [found] = only_test_file(diagnostics_of(campaign_yaml(), rule="length"))
+    assert found.severity == "warning"
+    assert found.message.startswith("1 contact(s) have 'ç' in a field used by the message")

@@ -1,0 +1,149 @@
+"""runner/phones.py, tested only with ARCEP's fiction block and phonenumbers' example numbers."""
+
+import hashlib
+import hmac
+
+import phonenumbers
+import pytest
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+from runner.phones import (
+    FICTIONAL_RANGE,
+    HASH_KEY_ENV,
+    InvalidPhone,
+    MissingHashKey,
+    Phone,
+    hash_key,
+    mask,
+    parse_phone,
+    phone_hash,
+)
+from runner.window import REGION_ZONES
+
+FICTIONAL = "+33639980001"
+WRITTEN_FORMS = ["06 39 98 00 01", "06.39.98.00.01", "+33 (0)6 39 98 00 01", "0033639980001",
+                 "639980001", " 06-39-98-00-01 "]
+OVERSEAS = ["RE", "YT", "GP", "MQ", "GF", "PM", "NC", "PF", "WF"]
+TRUNK_ZERO = ["RE", "YT", "GP", "MQ", "GF", "PM"]  # national form 0…, retried after FR
+
+
+def example(region, fmt=PhoneNumberFormat.E164):
+    number = phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE)
+    return phonenumbers.format_number(number, fmt)
+
+
+def reason_of(raw, **kwargs):
+    with pytest.raises(InvalidPhone) as caught:
+        parse_phone(raw, **kwargs)
+    assert str(caught.value) == caught.value.reason
+    return caught.value.reason
+
+
+@pytest.mark.parametrize("raw", WRITTEN_FORMS)
+def test_fictional_block_is_accepted_with_allow_fictional(raw):
+    assert parse_phone(raw, allow_fictional=True) == Phone(
+        FICTIONAL, "FR", ("Europe/Paris",), fictional=True)
+
+
+@pytest.mark.parametrize("raw", WRITTEN_FORMS)
+def test_fictional_block_is_refused_without_it(raw):
+    assert reason_of(raw) == (
+        "ARCEP fictional number: only allowed with the simulator or allow_fictional_numbers")
+
+
+def test_fictional_range_bounds():
+    assert FICTIONAL_RANGE[0] == 33639980000 and FICTIONAL_RANGE[-1] == 33639989999
+    assert parse_phone("06 39 98 00 00", allow_fictional=True).fictional
+    assert parse_phone("06 39 98 99 99", allow_fictional=True).fictional
+
+
+def test_metropolitan_example_mobile_in_every_form():
+    national = example("FR", PhoneNumberFormat.NATIONAL)  # 06 12 34 56 78
+    digits = national.replace(" ", "")
+    for raw in (national, digits[1:], "33" + digits[1:], example("FR")):
+        assert parse_phone(raw) == Phone(example("FR"), "FR", ("Europe/Paris",), False)
+
+
+@pytest.mark.parametrize("region", OVERSEAS)
+def test_overseas_example_mobiles_get_their_region_and_zones(region):
+    phone = parse_phone(example(region, PhoneNumberFormat.INTERNATIONAL))
+    assert phone == Phone(example(region), region, REGION_ZONES[region], fictional=False)
+
+
+@pytest.mark.parametrize("region", TRUNK_ZERO)
+def test_national_overseas_numbers_are_retried_after_france(region):
+    phone = parse_phone(example(region, PhoneNumberFormat.NATIONAL), "FR")
+    assert (phone.e164, phone.region) == (example(region), region)
+
+
+def test_reunion_national_number_with_fr_is_reunion():
+    assert parse_phone("0692 12 34 56", "FR") == Phone(
+        "+262692123456", "RE", ("Indian/Reunion",), False)
+
+
+def test_polynesia_has_three_zones():
+    assert parse_phone(example("PF")).zones == (
+        "Pacific/Tahiti", "Pacific/Marquesas", "Pacific/Gambier")
+
+
+def test_overseas_mobile_written_with_plus_33_gets_a_hint():
+    assert reason_of("+33 6 92 12 34 56") == (
+        "Réunion mobiles are +262 692…; the number was written with +33")
+
+
+@pytest.mark.parametrize("raw,reason", [
+    ("01 99 00 12 34", "not a mobile number (landline)"),
+    ("6,39980001E+08",
+     "Excel scientific notation '6,39980001E+08'; format the column as text and export again"),
+    ("6.39980001E8",
+     "Excel scientific notation '6.39980001E8'; format the column as text and export again"),
+    ("33639980001.0", "Excel number '33639980001.0'; format the column as text and export again"),
+    ("06 39 98 OO 01", "letters in the number"),
+    ("tel 0639980001", "letters in the number"),
+    ("", "empty"),
+    ("   ", "empty"),
+    ("12", "not a valid phone number; check the digits and the list's region"),
+])
+def test_invalid_inputs_are_refused_with_a_reason(raw, reason):
+    assert reason_of(raw, allow_fictional=True) == reason
+
+
+def test_a_number_outside_the_french_territories_is_refused():
+    assert reason_of(example("BE")) == "numbers from BE are not supported; French territories only"
+
+
+def test_invalid_phone_is_a_value_error():
+    assert issubclass(InvalidPhone, ValueError) and issubclass(MissingHashKey, ValueError)
+
+
+@pytest.mark.parametrize("e164,masked", [
+    ("+33639981234", "+33 6 39 98 ** 34"),
+    ("+262692123456", "+262 692 12 ** 56"),
+    ("+590690001234", "+590 690 00 ** 34"),
+    ("+68987123456", "+689 87 12 ** 56"),
+])
+def test_mask_stars_the_second_to_last_group(e164, masked):
+    assert mask(e164) == masked
+
+
+def test_mask_refuses_a_non_e164_string():
+    with pytest.raises(ValueError):
+        mask("not a number")
+
+
+def test_phone_hash_is_hmac_sha256_of_the_e164_number():
+    expected = hmac.new(b"k\xc3\xa9y", FICTIONAL.encode(), hashlib.sha256).hexdigest()
+    assert phone_hash(FICTIONAL, "kéy") == expected
+    assert len(expected) == 64 and expected == expected.lower()
+    assert phone_hash(FICTIONAL, "other") != expected
+
+
+def test_hash_key_comes_from_the_environment():
+    assert HASH_KEY_ENV == "SMSOPS_HASH_KEY"
+    assert hash_key({HASH_KEY_ENV: "secret"}) == "secret"
+
+
+@pytest.mark.parametrize("env", [{}, {HASH_KEY_ENV: ""}])
+def test_missing_hash_key_names_the_variable_and_how_to_set_it(env):
+    with pytest.raises(MissingHashKey, match=r"SMSOPS_HASH_KEY is not set; export SMSOPS_HASH"):
+        hash_key(env)
