@@ -14,7 +14,7 @@ from runner.i18n import _
 from runner.schema import schema_diagnostics
 from runner.settings import Settings, load_settings
 from runner.timeparse import parse_clock, parse_datetime, weekday_numbers
-from runner.yamlfile import Document, load_document, plain
+from runner.yamlfile import Document, load_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -182,7 +182,7 @@ def _when(doc: Document, zone: ZoneInfo, *keys: str) -> datetime | None:
 
 
 def _campaign(doc: Document, path: Path, zone: ZoneInfo) -> Campaign:
-    data = plain(doc.data)
+    data = doc.data
     every = data["schedule"].get("every")
     schedule = Schedule(
         at=_when(doc, zone, "schedule", "at"),
@@ -205,7 +205,7 @@ def _campaign(doc: Document, path: Path, zone: ZoneInfo) -> Campaign:
 
 
 def _contact_list(doc: Document, path: Path, zone: ZoneInfo) -> ContactList:
-    data = plain(doc.data)
+    data = doc.data
     simple = ("phone", "region", "format", "consent", "consent_date", "consent_source",
               "consent_basis")
     return ContactList(
@@ -216,6 +216,6 @@ def _contact_list(doc: Document, path: Path, zone: ZoneInfo) -> ContactList:
 
 
 def _segment(doc: Document, path: Path, zone: ZoneInfo) -> Segment:
-    data = plain(doc.data)
+    data = doc.data
     return Segment(doc=doc, id=data.get("id", path.stem), contacts=data["contacts"],
                    where=data.get("where"))

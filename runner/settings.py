@@ -13,7 +13,7 @@ from runner.i18n import _
 from runner.schema import schema_diagnostics
 from runner.timeparse import parse_clock, weekday_numbers
 from runner.window import HARD_END, HARD_START, Window, region_for_zone
-from runner.yamlfile import Document, load_document, plain
+from runner.yamlfile import Document, load_document
 
 SETTINGS_FILE = "smsops.yaml"
 
@@ -69,7 +69,7 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
             "provider", "providers", "max_parts", "allow_fictional_numbers")
     settings = Settings(
         doc=doc, window=window, short_base_url=(data.get("tracking") or {}).get("short_base_url"),
-        **{key: plain(data[key]) for key in keys if key in data},
+        **{key: data[key] for key in keys if key in data},
     )
     return settings, diagnostics
 

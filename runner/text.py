@@ -28,7 +28,10 @@ def normalize(text: str) -> str:
 
 
 def ucs2_characters(text: str) -> list[str]:
-    return list(dict.fromkeys(c for c in normalize(text) if c not in _GSM7))
+    text = normalize(text)
+    if _GSM7.issuperset(text):
+        return []
+    return list(dict.fromkeys(c for c in text if c not in _GSM7))
 
 
 def encoding_of(text: str) -> Encoding:
@@ -37,7 +40,7 @@ def encoding_of(text: str) -> Encoding:
 
 def _cost(text: str, encoding: Encoding) -> int:
     if encoding == "GSM-7":
-        return sum(2 if c in GSM7_EXT else 1 for c in text)
+        return len(text) + sum(text.count(c) for c in GSM7_EXT)
     return len(text.encode("utf-16-le")) // 2
 
 

@@ -1,52 +1,52 @@
-"""Read one YAML file into plain data that remembers the line and column of every value."""
+"""Read one YAML file into plain data that remembers the line and column of every value.
+
+libyaml (through PyYAML) parses; we build the values ourselves from its nodes, YAML 1.2 style:
+`yes`, `no`, `on`, `10:00` and dates stay strings, and duplicate keys are reported."""
 
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+import yaml
 
 from runner.diagnostics import Diagnostic, Location
 from runner.i18n import _
 
+try:
+    from yaml import CSafeLoader as Loader
+except ImportError:  # PyYAML built without libyaml: same result, slower
+    from yaml import SafeLoader as Loader  # type: ignore[assignment,unused-ignore]
+
 Key = Hashable
+Path_ = tuple[Key, ...]
+BOOLEANS = {"true": True, "false": False}
+NULLS = {"", "~", "null", "Null", "NULL"}
 
 
-class _StringTimestamps(RoundTripConstructor):
-    """Dates stay strings: the schema checks their shape, the loader gives them a time zone."""
-
-
-_StringTimestamps.add_constructor(
-    "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
-)
-
-
-def _parser() -> YAML:
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _StringTimestamps
-    return yaml
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Document:
-    """A parsed YAML file: `data` plus where each value came from."""
+    """A parsed YAML file: `data` plus where each value (and each key) came from."""
 
     path: str
     data: Any
     lines: tuple[str, ...]
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict, repr=False)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def at(self, *keys: Key) -> Location:
         """Where the value at `keys` starts (or its deepest existing parent)."""
-        return self._locate(keys, of_key=False)
+        for end in range(len(keys), -1, -1):
+            if keys[:end] in self.values:
+                return Location(self.path, *self.values[keys[:end]])
+        return Location(self.path)
 
     def key_at(self, *keys: Key) -> Location:
         """Where the key of the last element of `keys` is written."""
-        return self._locate(keys, of_key=True)
+        where = self.keys.get(keys)
+        return Location(self.path, *where) if where else self.at(*keys)
 
     def find(self, text: str, *keys: Key) -> Location:
         """Where `text` first appears in the source of the value at `keys` (for block scalars)."""
@@ -58,34 +58,54 @@ class Document:
                 return Location(self.path, number, offset + 1)
         return start
 
-    def _locate(self, keys: tuple[Key, ...], *, of_key: bool) -> Location:
-        node, line, col = self.data, 0, 0
-        for index, key in enumerate(keys):
-            lc = getattr(node, "lc", None)
-            if lc is None:
-                break
-            if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-                line, col = lc.item(key)
-            elif isinstance(node, dict) and key in node:
-                last = index == len(keys) - 1
-                line, col = lc.key(key) if of_key and last else lc.value(key)
-            else:
-                break
-            node = node[key]
-        return Location(self.path, line + 1, col + 1)
+
+class _Builder:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.values: dict[Path_, tuple[int, int]] = {}
+        self.keys: dict[Path_, tuple[int, int]] = {}
+        self.problems: list[Diagnostic] = []
+
+    def build(self, node: yaml.Node, at: Path_) -> Any:
+        self.values[at] = _position(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, at)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*at, index)) for index, item in enumerate(node.value)]
+        return _scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, at: Path_) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+            if (*at, key) in self.keys:
+                first = self.keys[(*at, key)][0]
+                self.problems.append(_error(self.path, *_position(key_node), _(
+                    "duplicate key '{key}' (first on line {first}); keep only one of them").format(
+                    key=key, first=first)))
+                continue
+            self.keys[(*at, key)] = _position(key_node)
+            result[key] = self.build(value_node, (*at, key))
+        return result
 
 
-def plain(value: Any) -> Any:
-    """The same data as built-in dicts, lists and scalars (no ruamel types)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, bool) or value is None:
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _scalar(node: yaml.Node) -> Any:
+    value, tag = str(node.value), node.tag.rsplit(":", 1)[-1]
+    if node.style or tag in ("str", "timestamp"):  # quoted, or a date kept as written
         return value
-    for kind in (int, float, str):
-        if isinstance(value, kind):
+    if tag == "null" and value in NULLS:
+        return None
+    if tag == "bool":
+        return BOOLEANS.get(value.lower(), value)
+    for kind in (int, float) if tag in ("int", "float") else ():
+        try:
             return kind(value)
+        except ValueError:
+            continue
     return value
 
 
@@ -94,7 +114,7 @@ def load_document(path: Path, display: str) -> tuple[Document | None, list[Diagn
     try:
         raw = path.read_bytes()
     except OSError as err:
-        return None, [_diag(display, 1, 1, _("cannot read the file ({reason})").format(
+        return None, [_error(display, 1, 1, _("cannot read the file ({reason})").format(
             reason=err.strerror))]
     diagnostics = []
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -105,35 +125,43 @@ def load_document(path: Path, display: str) -> tuple[Document | None, list[Diagn
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        return None, [_diag(display, line, 1, _(
+        return None, [_error(display, line, 1, _(
             "the file is not UTF-8 (byte 0x{byte:02x}); save it as UTF-8").format(
             byte=raw[err.start]))]
     try:
-        data = _parser().load(text)
-    except YAMLError as err:
-        return None, [*diagnostics, _syntax_diagnostic(display, err)]
-    return Document(display, data, tuple(text.splitlines())), diagnostics
+        root = yaml.compose(text, Loader=Loader)
+    except yaml.YAMLError as err:
+        return None, [*diagnostics, _syntax_diagnostic(display, err, text)]
+    builder = _Builder(display)
+    data = builder.build(root, ()) if root is not None else None
+    if builder.problems:
+        return None, [*diagnostics, *builder.problems]
+    document = Document(display, data, tuple(text.splitlines()), builder.values, builder.keys)
+    return document, diagnostics
 
 
-def _diag(path: str, line: int, col: int, message: str) -> Diagnostic:
+def _error(path: str, line: int, col: int, message: str) -> Diagnostic:
     return Diagnostic(path, line, col, "error", "schema", message)
 
 
-def _syntax_diagnostic(path: str, err: YAMLError) -> Diagnostic:
-    if not isinstance(err, MarkedYAMLError) or err.problem_mark is None:
-        return _diag(path, 1, 1, _("YAML syntax error: {error}").format(error=err))
-    mark, problem = err.problem_mark, err.problem or ""
-    if isinstance(err, DuplicateKeyError):
-        message = _("{problem}; keep only one of them").format(
-            problem=problem.split(" with value")[0])
-    elif "'\\t'" in problem:
+def _char_at(text: str, mark: Any) -> str:
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    return line[mark.column] if mark.column < len(line) else ""
+
+
+def _syntax_diagnostic(path: str, err: yaml.YAMLError, text: str) -> Diagnostic:
+    mark = getattr(err, "problem_mark", None)
+    if not isinstance(err, yaml.MarkedYAMLError) or mark is None:
+        return _error(path, 1, 1, _("YAML syntax error: {error}").format(error=err))
+    problem, context = err.problem or "", err.context or ""
+    if "tab" in problem or _char_at(text, mark) == "\t":
         message = _("a tab character is used for indentation; indent with spaces")
-    elif "quoted scalar" in (err.context or "") and err.context_mark is not None:
+    elif "quoted scalar" in context and err.context_mark is not None:
         mark = err.context_mark
         message = _("unclosed quote; close the quote that starts here")
     else:
-        context = f" ({err.context})" if err.context else ""
-        message = _("YAML syntax error: {problem}{context}; check the indentation, "
-                    "the ':' after each key and the quotes").format(
-            problem=problem, context=context)
-    return _diag(path, mark.line + 1, mark.column + 1, message)
+        where = f" ({context})" if context else ""
+        message = _("YAML syntax error: {problem}{where}; check the indentation, "
+                    "the ':' after each key and the quotes").format(problem=problem, where=where)
+    return _error(path, mark.line + 1, mark.column + 1, message)

@@ -12,7 +12,8 @@ def load(tmp_path, content: bytes):
 
 
 @pytest.mark.parametrize("content,line,col,message", [
-    (b"name: a\nmessage: b\nname: c\n", 3, 1, 'found duplicate key "name"; keep only one of them'),
+    (b"name: a\nmessage: b\nname: c\n", 3, 1,
+     "duplicate key 'name' (first on line 1); keep only one of them"),
     (b"schedule:\n\tat: 2027-01-09 10:00\n", 2, 1,
      "a tab character is used for indentation; indent with spaces"),
     (b"name: 'Soldes\nmessage: b\n", 1, 7, "unclosed quote; close the quote that starts here"),
@@ -52,3 +53,20 @@ def test_every_value_remembers_its_line_and_column(tmp_path):
     assert (doc.key_at("b", "m").line, doc.key_at("b", "m").col) == (4, 3)
     assert (doc.find("world", "b", "m").line, doc.find("world", "b", "m").col) == (6, 5)
     assert doc.at("missing").line == 1
+
+
+def test_yaml_1_1_words_and_clock_times_stay_strings(tmp_path):
+    doc, _ = load(tmp_path, b"a: yes\nb: off\nc: 10:00\nd: NO\ne: true\nf: 12\ng: 4.5\nh: ~\n")
+    assert doc.data == {"a": "yes", "b": "off", "c": "10:00", "d": "NO", "e": True, "f": 12,
+                        "g": 4.5, "h": None}
+
+
+def test_quoted_numbers_stay_strings(tmp_path):
+    doc, _ = load(tmp_path, b"a: '0639980001'\nb: \"36111\"\n")
+    assert doc.data == {"a": "0639980001", "b": "36111"}
+
+
+def test_two_documents_in_one_file_is_an_error(tmp_path):
+    doc, [found] = load(tmp_path, b"a: 1\n---\nb: 2\n")
+    assert doc is None
+    assert (found.line, found.rule) == (2, "schema")
