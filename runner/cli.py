@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+import sqlite3
 import subprocess
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import click
 
+from runner.audience import contacts_db
+from runner.audience.importer import import_list
+from runner.audience.report import import_summary, rejected_lines
 from runner.diagnostics import RENDERERS, Diagnostic, Location, SmsopsError, has_errors
 from runner.i18n import _
 from runner.overview import overview
-from runner.project import load_project
+from runner.phones import DEMO_HASH_KEY, HASH_KEY_ENV, MissingHashKey, hash_key
+from runner.plan import Planner
+from runner.plan_output import RENDERERS as PLAN_RENDERERS
+from runner.project import Project, load_project
 from runner.timeparse import parse_datetime
 from runner.validate import validate as run_validate
+
+T = TypeVar("T")
 
 
 class Group(click.Group):
@@ -38,7 +51,7 @@ def _now(at: str | None, zone: ZoneInfo) -> datetime:
     if at is None:
         return datetime.now(zone)
     try:
-        return parse_datetime(at, zone)
+        return parse_datetime(at, zone).astimezone(zone)
     except ValueError:
         raise click.BadParameter(_("use ISO 8601, e.g. 2027-01-09T10:00+01:00"),
                                  param_hint="--at") from None
@@ -113,6 +126,86 @@ def show(root: Path, fmt: str, at: str | None) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(headers))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _hash_key(project: Project) -> str:
+    demo = project.settings.provider == "simulator"
+    try:
+        key = hash_key(os.environ, demo=demo)
+    except MissingHashKey as err:
+        raise SmsopsError(Diagnostic.at(project.settings.doc.at("provider"), "schema",
+                                        str(err))) from None
+    if key == DEMO_HASH_KEY:
+        click.echo(_("note: {name} is not set; using the public demo key (simulator only)").format(
+            name=HASH_KEY_ENV), err=True)
+    return key
+
+
+def _contacts_db(project: Project) -> sqlite3.Connection:
+    return contacts_db.connect(project.root / project.settings.contacts_database)
+
+
+@cli.group()
+def contacts() -> None:
+    """Contacts lists: import them into the private contacts database."""
+
+
+@contacts.command("import")
+@click.argument("list_ids", nargs=-1, metavar="[LIST]...")
+@click.option("--rejected-dir", type=click.Path(file_okay=False, path_type=Path),
+              default="rejected", show_default=True,
+              help="Folder (in the project) for the rejected-rows CSV of each list.")
+@click.pass_obj
+def contacts_import(root: Path, list_ids: tuple[str, ...], rejected_dir: Path) -> None:
+    """(Re)load contacts files: E.164 numbers, mobile check, time zone, consent, duplicates.
+
+    Every rejected row is listed (file, line, value, reason) and written to a CSV."""
+    project = load_project(root)
+    lists = _select(project.contact_lists, list_ids, "contacts list")
+    key = _hash_key(project)
+    db = _contacts_db(project)
+    for contacts_list in lists:
+        report = import_list(project, contacts_list, db, key, os.environ,
+                             rejected_dir=project.root / rejected_dir, progress=_progress())
+        click.echo(import_summary(report))
+        for line in rejected_lines(db, contacts_list, limit=10):
+            click.echo(f"  {line}")
+
+
+def _progress() -> Callable[[int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    return lambda count: click.echo(_("\r{count} rows read").format(count=count), err=True, nl=False)
+
+
+def _select(table: Mapping[str, T], ids: tuple[str, ...], kind: str) -> list[T]:
+    for wanted in ids:
+        if wanted not in table:
+            close = difflib.get_close_matches(wanted, list(table), n=1)
+            hint = _(" (did you mean '{id}'?)").format(id=close[0]) if close else ""
+            raise click.BadParameter(_("no {kind} '{id}'{hint}").format(kind=kind, id=wanted,
+                                                                        hint=hint))
+    return [table[i] for i in ids] if ids else list(table.values())
+
+
+@cli.command()
+@click.argument("campaign_ids", nargs=-1, metavar="[ID]...")
+@click.option("--at", metavar="T", help="Stand-in for now (ISO 8601).")
+@click.option("--format", "fmt", type=click.Choice(sorted(PLAN_RENDERERS)), default="text",
+              show_default=True)
+@click.option("--changed-from", metavar="REF", help="Only the campaigns changed since this git ref.")
+@click.pass_obj
+def plan(root: Path, campaign_ids: tuple[str, ...], at: str | None, fmt: str,
+         changed_from: str | None) -> None:
+    """Per campaign: when, to whom, excluded rows, encoding, SMS parts and cost. Sends nothing."""
+    project = load_project(root)
+    now = _now(at, project.settings.zone)
+    campaigns = _select(project.campaigns, campaign_ids, "campaign")
+    if changed_from:
+        changed = set(_git_changed(root, changed_from))
+        campaigns = [c for c in campaigns if c.doc.path in changed]
+    planner = Planner(project, _contacts_db(project), now)
+    click.echo(PLAN_RENDERERS[fmt]([planner.plan(c) for c in campaigns], now))
 
 
 def main() -> None:

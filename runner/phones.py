@@ -22,6 +22,8 @@ from runner.window import REGION_ZONES
 
 FICTIONAL_RANGE = range(33639980000, 33639989999 + 1)  # ARCEP fiction block 06 39 98 xx xx
 HASH_KEY_ENV = "SMSOPS_HASH_KEY"
+# Only ever used with the simulator: lets the demo run on a fresh machine without any secret.
+DEMO_HASH_KEY = "smsops-demo-key-not-secret-simulator-only"
 MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 # Trunk-prefix plans sharing the national "0…" form: a 0692 number read as +33 is invalid.
 NATIONAL_RETRIES = ("FR", "RE", "YT", "GP", "MQ", "GF", "PM")
@@ -31,6 +33,19 @@ KIND_NAMES = {PhoneNumberType.FIXED_LINE: "landline", PhoneNumberType.VOIP: "VoI
               PhoneNumberType.TOLL_FREE: "toll-free", PhoneNumberType.PREMIUM_RATE: "premium rate"}
 SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 EXCEL_DECIMAL = re.compile(r"\d+[.,]0+")
+# Fast path for the common metropolitan shapes (06 12 34 56 78, +33 6…, 0033 6…, 612345678):
+# the same answer as the full parse, about ten times sooner, which matters for 10^6-row imports.
+_SEPARATORS = re.compile(r"[ .\-()/\u00a0]")
+_METROPOLITAN = re.compile(r"(?:\+33|0033|33)?0?([67]\d{8})")
+
+
+def _fr_mobile_pattern() -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    assert metadata and metadata.mobile and metadata.mobile.national_number_pattern
+    return str(metadata.mobile.national_number_pattern)
+
+
+_FR_MOBILE = re.compile(_fr_mobile_pattern())
 
 
 @dataclass(frozen=True)
@@ -123,8 +138,24 @@ def _mobile(number: PhoneNumber) -> Phone:
     return Phone(_e164(number), region, REGION_ZONES[region], fictional=False)
 
 
+def _metropolitan(raw: str, allow_fictional: bool) -> Phone | None:
+    found = _METROPOLITAN.fullmatch(_SEPARATORS.sub("", raw))
+    if found is None:
+        return None
+    national = found.group(1)
+    if int("33" + national) in FICTIONAL_RANGE:
+        if not allow_fictional:
+            return None  # the full parse words the refusal
+        return Phone("+33" + national, "FR", REGION_ZONES["FR"], fictional=True)
+    if _FR_MOBILE.fullmatch(national):
+        return Phone("+33" + national, "FR", REGION_ZONES["FR"], fictional=False)
+    return None
+
+
 def parse_phone(raw: str, region: str = "FR", *, allow_fictional: bool = False) -> Phone:
     """The normalised mobile number, or InvalidPhone whose reason says what to fix."""
+    if region == "FR" and (fast := _metropolitan(raw, allow_fictional)):
+        return fast
     candidates = _candidates(_check_text(raw), region)
     for number in candidates:
         if _is_fictional(number):
@@ -153,8 +184,9 @@ def phone_hash(e164: str, key: str) -> str:
     return hmac.new(key.encode("utf-8"), e164.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def hash_key(env: Mapping[str, str]) -> str:
-    key = env.get(HASH_KEY_ENV, "")
+def hash_key(env: Mapping[str, str], *, demo: bool = False) -> str:
+    """The phone-hash key; with `demo` (simulator provider) a fixed, public one when unset."""
+    key = env.get(HASH_KEY_ENV, "") or (DEMO_HASH_KEY if demo else "")
     if not key:
         raise MissingHashKey(_(
             "{name} is not set; export {name}=<a long random secret> (e.g. the output of "

@@ -147,3 +147,30 @@ def test_hash_key_comes_from_the_environment():
 def test_missing_hash_key_names_the_variable_and_how_to_set_it(env):
     with pytest.raises(MissingHashKey, match=r"SMSOPS_HASH_KEY is not set; export SMSOPS_HASH"):
         hash_key(env)
+
+
+def _outcome(raw, allow):
+    try:
+        return parse_phone(raw, allow_fictional=allow)
+    except InvalidPhone as err:
+        return str(err)
+
+
+@pytest.mark.parametrize("allow", [True, False])
+def test_fast_path_agrees_with_the_full_parse(allow, monkeypatch):
+    import random
+
+    import runner.phones as phones
+
+    rng = random.Random(7)
+    shapes = ["0{} {} {} {} {}", "+33 {} {} {} {} {}", "0033{}{}{}{}{}", "33{}{}{}{}{}",
+              "{}{}{}{}{}", "0{}.{}.{}.{}.{}", "+33 (0){} {} {} {} {}"]
+    samples = []
+    for _ in range(3000):
+        first = rng.choice(["6", "7", "639", "6398", "69", "63", "70", "73", "79"])
+        digits = first + "".join(rng.choice("0123456789") for _ in range(9 - len(first)))
+        pairs = [digits[0], digits[1:3], digits[3:5], digits[5:7], digits[7:9]]
+        samples.append(rng.choice(shapes).format(*pairs))
+    fast = [_outcome(raw, allow) for raw in samples]
+    monkeypatch.setattr(phones, "_metropolitan", lambda raw, allow: None)
+    assert fast == [_outcome(raw, allow) for raw in samples]

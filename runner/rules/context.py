@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from runner.audience.columns import ColumnPlan, MissingColumn, column_plan
 from runner.audience.reader import ReadError, Table
 from runner.project import Campaign, ContactList, Project
 
@@ -25,18 +26,21 @@ class Context:
         segment = self.project.segments.get(campaign.segment)
         return self.project.contact_lists.get(segment.contacts) if segment else None
 
-    def fields(self, contacts: ContactList) -> frozenset[str] | None:
-        """Field names a template or a segment may use; None when the file could not be read."""
+    def columns(self, contacts: ContactList) -> ColumnPlan | None:
+        """Which column holds what; None when the file could not be read or lacks a column."""
         table = self.tables.get(contacts.id)
-        if table is None:
+        try:
+            return column_plan(contacts, table.header) if table else None
+        except MissingColumn:
             return None
-        renamed = dict(contacts.columns)
-        return frozenset(renamed) | frozenset(table.header)
+
+    def fields(self, contacts: ContactList) -> frozenset[str] | None:
+        """Field names a template or a segment may use; None when unknown."""
+        plan = self.columns(contacts)
+        return frozenset(plan.fields) if plan else None
 
     def records(self, contacts: ContactList) -> Iterator[tuple[int, dict[str, str]]]:
-        """Each row as field -> text, with the list's column renames applied."""
-        table = self.tables.get(contacts.id)
-        for line, row in table.rows if table else ():
-            record = dict(row)
-            record.update({ours: row.get(theirs, "") for ours, theirs in contacts.columns})
-            yield line, record
+        """Each row as field -> text, under the field names (renames and presets applied)."""
+        table, plan = self.tables.get(contacts.id), self.columns(contacts)
+        for line, row in table.rows if table and plan else ():
+            yield line, {field: row.get(column, "") for field, column in plan.fields.items()}

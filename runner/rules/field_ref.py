@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from runner.diagnostics import Diagnostic, Location
+from runner.audience.columns import MissingColumn, column_plan
 from runner.i18n import _
 from runner.project import ContactList
 from runner.rules.context import Context
@@ -64,15 +65,7 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
 def _declared_columns(ctx: Context) -> Iterator[Diagnostic]:
     for contacts in ctx.project.contact_lists.values():
         table = ctx.tables.get(contacts.id)
-        if table is None:
-            continue
-        declared = {"phone": contacts.phone, "consent": contacts.consent,
-                    "consent_date": contacts.consent_date}
-        if contacts.consent_basis is None:
-            declared["consent_source"] = contacts.consent_source
-        declared.update({f"columns.{ours}": theirs for ours, theirs in contacts.columns})
-        for key, column in declared.items():
-            if column is not None and column not in table.header:
-                where = contacts.doc.at(*key.split(".")) if key.split(".")[0] in contacts.doc.data \
-                    else contacts.doc.at("file")
-                yield _unknown(column, frozenset(table.header), contacts, where)
+        try:
+            column_plan(contacts, table.header) if table else None
+        except MissingColumn as err:
+            yield Diagnostic.at(err.location(contacts), RULE, str(err))

@@ -1,0 +1,187 @@
+"""`smsops plan`: per campaign, who would receive what, when, in how many SMS, at what cost."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from runner.audience.importer import file_digest
+from runner.audience.segments import SegmentError, compile_where, quote
+from runner.diagnostics import Diagnostic, SmsopsError
+from runner.i18n import _
+from runner.occurrence import Occurrence, occurrence
+from runner.phones import mask
+from runner.project import Campaign, ContactList, Project
+from runner.text import parse_template, render, sms_parts, ucs2_characters
+from runner.window import is_allowed, next_allowed
+
+DEFAULT_RATE_PER_SECOND = 10.0
+EXCLUDED = ("no_consent", "opted_out", "invalid", "duplicate")
+
+
+@dataclass(frozen=True)
+class Sample:
+    to: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    id: str
+    due: bool
+    due_at: datetime | None
+    recipients: int
+    excluded: dict[str, int]
+    deferred: int
+    encoding: str
+    ucs2_characters: list[str]
+    parts_max: int
+    sms_total: int
+    cost_eur: float
+    first_send_local: datetime | None
+    last_send_local: datetime | None
+    samples: list[Sample]
+    name: str = ""
+    status: str = "scheduled"
+    provider: str = "simulator"
+    price_eur_per_part: float = 0.0
+    rate_per_second: float = DEFAULT_RATE_PER_SECOND
+    duration_seconds: float = 0.0
+    missed: int = 0  # recipients whose window does not open before the occurrence ends
+    by_region: dict[str, int] = field(default_factory=dict)
+
+
+def provider_setting(project: Project, provider: str, key: str, default: float) -> float:
+    return float(project.settings.providers.get(provider, {}).get(key, default))
+
+
+class Planner:
+    def __init__(self, project: Project, db: sqlite3.Connection, now: datetime) -> None:
+        self.project, self.db, self.now = project, db, now
+        self.optouts = _attach_optouts(db, project.root / project.settings.database)
+
+    def plan(self, campaign: Campaign) -> CampaignPlan:
+        project = self.project
+        segment = project.segments[campaign.segment]
+        contacts = project.contact_lists[segment.contacts]
+        self._check_imported(contacts)
+        current = occurrence(campaign, self.now, project.settings)
+        start = current.at if current and not current.due else self.now
+        try:
+            where, params = compile_where(segment.where, self._fields(contacts),
+                                          start.astimezone(project.settings.zone).date())
+        except SegmentError as err:
+            raise SmsopsError(Diagnostic.at(segment.doc.key_at("where", *err.path), "field-ref",
+                                            str(err))) from None
+        scope = f"_list = ? AND ({where})"
+        params = [contacts.id, *params]
+        buckets, regions = self._counts(scope, params)
+        provider = campaign.provider or project.settings.provider
+        rate = provider_setting(project, provider, "rate_per_second", DEFAULT_RATE_PER_SECOND)
+        price = provider_setting(project, provider, "price_eur_per_part", 0.0)
+        parts = self._parts(campaign, scope, params)
+        sms_total = sum(count * n for (_text, n, _chars), count in parts.items())
+        timing = _timing(regions, current, start, project, rate)
+        return CampaignPlan(
+            id=campaign.id, due=bool(current and current.due),
+            due_at=current.at if current else None, recipients=sum(regions.values()),
+            excluded={name: buckets.get(name, 0) for name in EXCLUDED},
+            deferred=timing.deferred, encoding="UCS-2" if any(c for _t, _n, c in parts) else "GSM-7",
+            ucs2_characters=list(dict.fromkeys(ch for _t, _n, chars in parts for ch in chars)),
+            parts_max=max((n for _t, n, _c in parts), default=0), sms_total=sms_total,
+            cost_eur=round(sms_total * price, 2), first_send_local=timing.first,
+            last_send_local=timing.last, samples=self._samples(campaign, scope, params),
+            name=campaign.name, status=campaign.status, provider=provider, price_eur_per_part=price,
+            rate_per_second=rate, duration_seconds=round(sum(regions.values()) / rate, 1),
+            missed=timing.missed, by_region=dict(regions))
+
+    def _check_imported(self, contacts: ContactList) -> None:
+        row = self.db.execute("SELECT digest FROM imports WHERE list = ?", (contacts.id,)).fetchone()
+        if row is None or row[0] != file_digest(contacts):
+            state = _("has not been imported") if row is None else _("changed since its import")
+            raise SmsopsError(Diagnostic.at(contacts.doc.at("file"), "segment-ref", _(
+                "{file} {state}; run smsops contacts import {id}").format(
+                file=contacts.doc.data["file"], state=state, id=contacts.id)))
+
+    def _fields(self, contacts: ContactList) -> list[str]:
+        row = self.db.execute("SELECT fields FROM imports WHERE list = ?", (contacts.id,)).fetchone()
+        return list(json.loads(row[0]))
+
+    def _recipient(self) -> str:
+        return f"_bucket = 'ok' AND NOT {self.optouts}"
+
+    def _counts(self, scope: str, params: list[object]) -> tuple[Counter[str], Counter[str]]:
+        sql = (f"SELECT CASE WHEN {self._recipient()} THEN 'recipient' WHEN _bucket = 'ok' "
+               f"THEN 'opted_out' ELSE _bucket END, _region, COUNT(*) FROM contacts "
+               f"WHERE {scope} GROUP BY 1, 2")
+        buckets: Counter[str] = Counter()
+        regions: Counter[str] = Counter()
+        for bucket, region, count in self.db.execute(sql, params):
+            buckets[bucket] += count
+            if bucket == "recipient":
+                regions[region] += count
+        return buckets, regions
+
+    def _parts(self, campaign: Campaign, scope: str,
+               params: list[object]) -> Counter[tuple[str, int, tuple[str, ...]]]:
+        """Each distinct rendering once, with how many recipients get it (worst case = exact)."""
+        fields = sorted({p.field for p in parse_template(campaign.message)[0]})
+        selected = "".join(f"{quote(f)}, " for f in fields)
+        grouped = f" GROUP BY {', '.join(quote(f) for f in fields)}" if fields else ""
+        sql = (f"SELECT {selected}COUNT(*) FROM contacts WHERE {scope} AND {self._recipient()}"
+               f"{grouped}")
+        found: Counter[tuple[str, int, tuple[str, ...]]] = Counter()
+        for *values, count in [(*[None] * len(fields), 0), *self.db.execute(sql, params)]:
+            text = render(campaign.message, dict(zip(fields, values, strict=True)))
+            found[(text, sms_parts(text)[1], tuple(ucs2_characters(text)))] += count
+        return found
+
+    def _samples(self, campaign: Campaign, scope: str, params: list[object]) -> list[Sample]:
+        sql = (f"SELECT * FROM contacts WHERE {scope} AND {self._recipient()} "
+               f"ORDER BY _line LIMIT 3")
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        rows = (dict(zip(names, values, strict=True)) for values in cursor)
+        return [Sample(mask(row["_phone"]), render(campaign.message, {
+            k: v for k, v in row.items() if not k.startswith("_")})) for row in rows]
+
+
+def _attach_optouts(db: sqlite3.Connection, results: Path) -> str:
+    """SQL that is true for an opted-out contact; opt-outs live in the results database."""
+    if results.is_file():
+        db.execute("ATTACH DATABASE ? AS results", (f"file:{results}?mode=ro",))
+        tables = {r[0] for r in db.execute("SELECT name FROM results.sqlite_master")}
+        if "optouts" in tables:
+            return "(_hash IN (SELECT phone_hash FROM results.optouts))"
+    return "0"
+
+
+@dataclass(frozen=True)
+class _Timing:
+    deferred: int
+    missed: int
+    first: datetime | None
+    last: datetime | None
+
+
+def _timing(regions: Counter[str], current: Occurrence | None, start: datetime, project: Project,
+            rate: float) -> _Timing:
+    """When each territory's recipients can be sent to, at `rate` messages per second."""
+    window, zone = project.settings.window, project.settings.zone
+    deferred = missed = 0
+    spans: list[tuple[datetime, datetime]] = []
+    for region, count in sorted(regions.items()) if current else ():
+        opens = start if is_allowed(start, region, window, margin=True) else \
+            next_allowed(start, region, window).astimezone(zone)
+        if current is not None and opens >= current.ends:
+            missed += count
+            continue
+        deferred += count if opens > start and current and current.due else 0
+        spans.append((opens, opens + timedelta(seconds=count / rate)))
+    first = min((s for s, _e in spans), default=None)
+    last = max((e for _s, e in spans), default=None)
+    return _Timing(deferred, missed, first, last.replace(microsecond=0) if last else None)
