@@ -42,5 +42,7 @@ class Context:
     def records(self, contacts: ContactList) -> Iterator[tuple[int, dict[str, str]]]:
         """Each row as field -> text, under the field names (renames and presets applied)."""
         table, plan = self.tables.get(contacts.id), self.columns(contacts)
-        for line, row in table.rows if table and plan else ():
+        if table is None or plan is None:
+            return
+        for line, row in table.rows:
             yield line, {field: row.get(column, "") for field, column in plan.fields.items()}

@@ -6,8 +6,8 @@ import difflib
 from collections.abc import Iterator
 from typing import Any
 
-from runner.diagnostics import Diagnostic, Location
 from runner.audience.columns import MissingColumn, column_plan
+from runner.diagnostics import Diagnostic, Location
 from runner.i18n import _
 from runner.project import ContactList
 from runner.rules.context import Context
