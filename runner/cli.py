@@ -168,7 +168,7 @@ def contacts_import(root: Path, list_ids: tuple[str, ...], rejected_dir: Path) -
         report = import_list(project, contacts_list, db, key, os.environ,
                              rejected_dir=project.root / rejected_dir, progress=_progress())
         click.echo(import_summary(report))
-        for line in rejected_lines(db, contacts_list, limit=10):
+        for line in rejected_lines(report, db, contacts_list, limit=10):
             click.echo(f"  {line}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Mapping
@@ -181,7 +180,7 @@ def mask(e164: str) -> str:
 
 
 def phone_hash(e164: str, key: str) -> str:
-    return hmac.new(key.encode("utf-8"), e164.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode("utf-8"), e164.encode("utf-8"), "sha256").hex()
 
 
 def hash_key(env: Mapping[str, str], *, demo: bool = False) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from runner.audience.importer import file_digest
+from runner.audience.importer import fingerprint
 from runner.audience.segments import SegmentError, compile_where, quote
 from runner.diagnostics import Diagnostic, SmsopsError
 from runner.i18n import _
@@ -79,11 +79,11 @@ class Planner:
                                             str(err))) from None
         scope = f"_list = ? AND ({where})"
         params = [contacts.id, *params]
-        buckets, regions = self._counts(scope, params)
+        scan = self._scan(campaign, scope, params)
+        buckets, regions, parts = scan.buckets, scan.regions, scan.renderings
         provider = campaign.provider or project.settings.provider
         rate = provider_setting(project, provider, "rate_per_second", DEFAULT_RATE_PER_SECOND)
         price = provider_setting(project, provider, "price_eur_per_part", 0.0)
-        parts = self._parts(campaign, scope, params)
         sms_total = sum(count * n for (_text, n, _chars), count in parts.items())
         timing = _timing(regions, current, start, project, rate)
         return CampaignPlan(
@@ -100,8 +100,8 @@ class Planner:
             missed=timing.missed, by_region=dict(regions))
 
     def _check_imported(self, contacts: ContactList) -> None:
-        row = self.db.execute("SELECT digest FROM imports WHERE list = ?", (contacts.id,)).fetchone()
-        if row is None or row[0] != file_digest(contacts):
+        row = self.db.execute("SELECT fingerprint FROM imports WHERE list = ?", (contacts.id,)).fetchone()
+        if row is None or row[0] != fingerprint(contacts):
             state = _("has not been imported") if row is None else _("changed since its import")
             raise SmsopsError(Diagnostic.at(contacts.doc.at("file"), "segment-ref", _(
                 "{file} {state}; run smsops contacts import {id}").format(
@@ -114,31 +114,22 @@ class Planner:
     def _recipient(self) -> str:
         return f"_bucket = 'ok' AND NOT {self.optouts}"
 
-    def _counts(self, scope: str, params: list[object]) -> tuple[Counter[str], Counter[str]]:
-        sql = (f"SELECT CASE WHEN {self._recipient()} THEN 'recipient' WHEN _bucket = 'ok' "
-               f"THEN 'opted_out' ELSE _bucket END, _region, COUNT(*) FROM contacts "
-               f"WHERE {scope} GROUP BY 1, 2")
-        buckets: Counter[str] = Counter()
-        regions: Counter[str] = Counter()
-        for bucket, region, count in self.db.execute(sql, params):
-            buckets[bucket] += count
-            if bucket == "recipient":
-                regions[region] += count
-        return buckets, regions
-
-    def _parts(self, campaign: Campaign, scope: str,
-               params: list[object]) -> Counter[tuple[str, int, tuple[str, ...]]]:
-        """Each distinct rendering once, with how many recipients get it (worst case = exact)."""
+    def _scan(self, campaign: Campaign, scope: str, params: list[object]) -> _Scan:
+        """One pass over the segment: each bucket, each territory, and each distinct rendering
+        once with how many recipients get it, so the worst case and the SMS total are exact."""
         fields = sorted({p.field for p in parse_template(campaign.message)[0]})
-        selected = "".join(f"{quote(f)}, " for f in fields)
-        grouped = f" GROUP BY {', '.join(quote(f) for f in fields)}" if fields else ""
-        sql = (f"SELECT {selected}COUNT(*) FROM contacts WHERE {scope} AND {self._recipient()}"
-               f"{grouped}")
-        found: Counter[tuple[str, int, tuple[str, ...]]] = Counter()
-        for *values, count in [(*[None] * len(fields), 0), *self.db.execute(sql, params)]:
-            text = render(campaign.message, dict(zip(fields, values, strict=True)))
-            found[(text, sms_parts(text)[1], tuple(ucs2_characters(text)))] += count
-        return found
+        selected = "".join(f", {quote(f)}" for f in fields)
+        sql = (f"SELECT CASE WHEN {self._recipient()} THEN 'recipient' WHEN _bucket = 'ok' "
+               f"THEN 'opted_out' ELSE _bucket END, _region{selected}, COUNT(*) FROM contacts "
+               f"WHERE {scope} GROUP BY 1, 2{selected}")
+        scan = _Scan()
+        scan.add_rendering(render(campaign.message, {}), 0)  # the all-fallbacks one counts too
+        for bucket, region, *values, count in self.db.execute(sql, params):
+            scan.buckets[bucket] += count
+            if bucket == "recipient":
+                scan.regions[region] += count
+                scan.add_rendering(render(campaign.message, dict(zip(fields, values, strict=True))), count)
+        return scan
 
     def _samples(self, campaign: Campaign, scope: str, params: list[object]) -> list[Sample]:
         sql = (f"SELECT * FROM contacts WHERE {scope} AND {self._recipient()} "
@@ -148,6 +139,16 @@ class Planner:
         rows = (dict(zip(names, values, strict=True)) for values in cursor)
         return [Sample(mask(row["_phone"]), render(campaign.message, {
             k: v for k, v in row.items() if not k.startswith("_")})) for row in rows]
+
+
+@dataclass
+class _Scan:
+    buckets: Counter[str] = field(default_factory=Counter)
+    regions: Counter[str] = field(default_factory=Counter)
+    renderings: Counter[tuple[str, int, tuple[str, ...]]] = field(default_factory=Counter)
+
+    def add_rendering(self, text: str, count: int) -> None:
+        self.renderings[(text, sms_parts(text)[1], tuple(ucs2_characters(text)))] += count
 
 
 def _attach_optouts(db: sqlite3.Connection, results: Path) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from runner.audience import contacts_db
 from runner.audience.columns import ColumnPlan, MissingColumn, column_plan
+from runner.audience.parallel import ordered_map
 from runner.audience.reader import ReadError, open_rows
 from runner.diagnostics import Diagnostic, SmsopsError
 from runner.i18n import _
@@ -24,6 +25,7 @@ BASES = frozenset({"opt_in", "customer_soft_opt_in", "b2b"})
 YES = frozenset({"yes", "oui", "true", "1", "x"})
 FRENCH_DATE = re.compile(r"(\d{2})[/.](\d{2})[/.](\d{4})")
 BUCKETS = ("ok", "invalid", "duplicate", "no_consent")
+LEARN_DATES_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def consent_basis(cell: str) -> str | None:
 
 def iso_date(cell: str) -> str:
     """French dates (31/12/2026) as ISO, so segments compare them; anything else unchanged."""
-    found = FRENCH_DATE.fullmatch(cell) if len(cell) == 10 else None
+    found = FRENCH_DATE.fullmatch(cell) if len(cell) == 10 and cell[2] in "/." else None
     return f"{found.group(3)}-{found.group(2)}-{found.group(1)}" if found else cell
 
 
@@ -57,6 +59,17 @@ class _Rows:
         self.contacts, self.plan, self.key, self.allow = contacts, plan, key, allow_fictional
         self.index = {column: i for i, column in enumerate(header)}
         self.field_index = [self.index[column] for column in plan.fields.values()]
+        self.date_index: set[int] = set()  # positions in field_index of French-date columns
+        self.learning = LEARN_DATES_ROWS
+
+    def _fields(self, cells: list[str]) -> list[str]:
+        values = [cells[i] for i in self.field_index]
+        if self.learning:  # date columns are recognised on the first rows, then only they change
+            self.learning -= 1
+            self.date_index.update(i for i, v in enumerate(values) if iso_date(v) != v)
+        for i in self.date_index:
+            values[i] = iso_date(values[i])
+        return values
 
     def _cell(self, cells: list[str], column: str | None) -> str:
         return cells[self.index[column]] if column is not None else ""
@@ -78,15 +91,15 @@ class _Rows:
         source = self._cell(cells, self.plan.consent_source) or self.plan.source_label
         return (self.contacts.id, line, raw, *system, basis,
                 self._cell(cells, self.plan.consent_date) or None, source or None,
-                *(iso_date(cells[i]) for i in self.field_index))
+                *self._fields(cells))
 
 
-def file_digest(contacts: ContactList) -> str:
-    digest = hashlib.sha256(contacts.doc.path.encode() + "\n".join(contacts.doc.lines).encode())
-    with contacts.file.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def fingerprint(contacts: ContactList) -> str:
+    """Changes when the contacts file or its YAML does (size and modification time of the file,
+    so that a plan over 10^6 contacts need not re-read them)."""
+    stat = contacts.file.stat()
+    settings = hashlib.sha256("\n".join(contacts.doc.lines).encode()).hexdigest()[:16]
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{settings}"
 
 
 def import_list(project: Project, contacts: ContactList, db: sqlite3.Connection, key: str,
@@ -107,7 +120,7 @@ def import_list(project: Project, contacts: ContactList, db: sqlite3.Connection,
     except MissingColumn as err:
         raise SmsopsError(Diagnostic.at(err.location(contacts), "field-ref", str(err))) from None
     db.execute("INSERT OR REPLACE INTO imports VALUES (?, ?, ?, ?, ?)", (
-        contacts.id, contacts.doc.data["file"], file_digest(contacts),
+        contacts.id, contacts.doc.data["file"], fingerprint(contacts),
         datetime.now(UTC).isoformat(timespec="seconds"), json.dumps(list(plan.fields))))
     counts = dict.fromkeys(BUCKETS, 0) | dict(db.execute(
         "SELECT _bucket, COUNT(*) FROM contacts WHERE _list = ? GROUP BY _bucket", (contacts.id,)))
@@ -117,10 +130,11 @@ def import_list(project: Project, contacts: ContactList, db: sqlite3.Connection,
 
 def _converted(rows: Iterable[tuple[int, list[str]]], converter: _Rows,
                progress: Callable[[int], None] | None) -> Iterator[tuple[object, ...]]:
-    for count, (line, cells) in enumerate(rows, 1):
+    converted = ordered_map(lambda row: converter.values(*row), rows)
+    for count, values in enumerate(converted, 1):
         if progress and count % 10_000 == 0:
             progress(count)
-        yield converter.values(line, cells)
+        yield values
 
 
 def _replace(db: sqlite3.Connection, contacts: ContactList, plan: ColumnPlan,
@@ -131,7 +145,7 @@ def _replace(db: sqlite3.Connection, contacts: ContactList, plan: ColumnPlan,
         db.execute("DELETE FROM contacts WHERE _list = ?", (contacts.id,))
         db.executemany(contacts_db.insert_sql(list(plan.fields)), values)
         for statement in contacts_db.MERGE_DUPLICATES:
-            db.execute(statement, {"list": contacts.id})
+            db.execute(statement, {"list": contacts.id} if ":list" in statement else ())
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -50,7 +50,7 @@ class Rows:
 
     def __init__(self, lines: Lines, close: Callable[[], object]) -> None:
         self._close = close
-        stripped = ((number, [cell.strip() for cell in cells]) for number, cells in lines)
+        stripped = ((number, list(map(str.strip, cells))) for number, cells in lines)
         self._rows = ((number, cells) for number, cells in stripped if any(cells))
         try:
             number, cells = next(self._rows, (0, []))
@@ -66,8 +66,9 @@ class Rows:
         self.header: tuple[str, ...] = tuple(cells)
 
     def __iter__(self) -> Lines:
+        width = len(self.header)
         for number, cells in self._rows:
-            yield number, cells + [""] * (len(self.header) - len(cells))
+            yield number, cells if len(cells) >= width else cells + [""] * (width - len(cells))
 
     def close(self) -> None:
         self._close()

@@ -20,10 +20,10 @@ def import_summary(report: ImportReport) -> str:
     return summary
 
 
-def rejected_lines(db: sqlite3.Connection, contacts: ContactList, limit: int) -> Iterator[str]:
-    rows = rejected_rows(db, contacts.id)
-    for line, value, bucket, reason in islice(rows, limit):
+def rejected_lines(report: ImportReport, db: sqlite3.Connection, contacts: ContactList,
+                   limit: int) -> Iterator[str]:
+    for line, value, bucket, reason in islice(rejected_rows(db, contacts.id), limit):
         yield f"{contacts.doc.data['file']}:{line}: {bucket}: {value!r}: {reason}"
-    rest = sum(1 for _row in rows)
-    if rest:
+    rest = report.rows - report.counts["ok"] - limit
+    if rest > 0:
         yield _("... and {count} more").format(count=rest)
