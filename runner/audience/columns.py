@@ -50,7 +50,10 @@ def column_plan(contacts: ContactList, header: Sequence[str]) -> ColumnPlan:
                 "'{column}' is not a column of {file} (its columns: {columns}); fix `{key}:` in "
                 "{yaml}").format(column=column, file=contacts.file.name, key=key.split(".")[0],
                                  columns=", ".join(header), yaml=contacts.doc.path))
-    fields = {name: name for name in header}
-    fields.update(renames)
+    # Every column keeps its own name too, unless a renamed field takes it (SQLite column names
+    # ignore case, so "Email" and "email" would be one column).
+    fields = dict(renames)
+    taken = {name.casefold() for name in fields}
+    fields.update({name: name for name in header if name and name.casefold() not in taken})
     label = contacts.consent_source if contacts.consent_basis else preset.consent_source
     return ColumnPlan(phone, consent, contacts.consent_date, source, label, fields)

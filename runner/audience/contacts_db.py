@@ -32,7 +32,6 @@ def connect(path: Path) -> sqlite3.Connection:
                          f"PRAGMA user_version = {VERSION};")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA cache_size = -65536")  # 64 MiB: a 10^6-row import touches many pages
     db.executescript(SCHEMA)
     return db
 

@@ -30,7 +30,7 @@ def _chunks(items: Iterable[In], size: int) -> Iterator[list[In]]:
         yield chunk
 
 
-def ordered_map(function: Callable[[In], Out], items: Iterable[In], chunk_size: int = 5000,
+def ordered_map(function: Callable[[In], Out], items: Iterable[In], chunk_size: int = 2000,
                 workers: int | None = None) -> Iterator[Out]:
     """`map(function, items)`, spread over processes once the input is big enough."""
     global _function
@@ -48,7 +48,7 @@ def ordered_map(function: Callable[[In], Out], items: Iterable[In], chunk_size: 
         pending: deque[Future[list[object]]] = deque([pool.submit(_apply, first)])  # type: ignore[arg-type]
         for chunk in chunks:
             pending.append(pool.submit(_apply, chunk))  # type: ignore[arg-type]
-            if len(pending) >= 3 * workers:  # bounded: never more than a few chunks in flight
+            if len(pending) >= 2 * workers:  # bounded: never more than a few chunks in flight
                 yield from pending.popleft().result()  # type: ignore[misc]
         while pending:
             yield from pending.popleft().result()  # type: ignore[misc]

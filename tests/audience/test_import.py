@@ -177,3 +177,77 @@ def test_cli_import_of_an_unknown_list_suggests_one(project_dir):
     result = run_cli(project_dir, "contacts", "import", "client")
     assert result.exit_code == 2
     assert "no contacts list 'client' (did you mean 'clients'?)" in result.output
+
+
+SHOPIFY = (
+    "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Default Address City,"
+    "Default Address Phone,Phone,Accepts SMS Marketing,Total Spent,Total Orders,Note,Tags\n"
+    "1001,Amélie,Martin,a@example.org,yes,Nantes,,+33639980031,yes,184.50,3,,vip\n"
+    "1002,Bruno,Petit,b@example.org,no,Rezé,+33639980032,,no,12.00,1,,\n"   # only an address phone
+    "1003,Chloé,Durand,c@example.org,yes,Nantes,,'+33639980033,yes,0.00,0,,\n"  # quote prefix
+    "1004,Amélie,Martin,a2@example.org,yes,Nantes,,+33 6 39 98 00 31,yes,10.00,1,,\n"  # same phone
+    "1005,Denis,Roux,d@example.org,no,Nantes,,+33639980035,no,5.00,1,,\n"     # said no to SMS
+)
+
+
+def test_shopify_export_maps_its_columns_and_sms_consent(project_dir):
+    write(project_dir / "audiences" / "shopify.csv", SHOPIFY)
+    write(project_dir / "audiences" / "shopify.yaml", "kind: contacts\nfile: shopify.csv\n"
+          "format: shopify\n")
+    report, db = do_import(project_dir, "shopify")
+    assert report.counts == {"ok": 2, "invalid": 1, "duplicate": 1, "no_consent": 1}
+    found = buckets(db, "shopify")
+    assert found[3] == ("invalid", "empty")  # "Phone" is the number the SMS consent is about
+    assert found[4] == ("ok", None)  # Shopify's quote prefix '+33… is not a letter
+    assert found[5] == ("duplicate", "same number as line 2")
+    assert found[6] == ("no_consent", "no consent ('no')")
+    assert db.execute("SELECT first_name, city, total_spent, _consent_source FROM contacts "
+                      "WHERE _list = 'shopify' AND _bucket = 'ok'").fetchone() == \
+        ("Amélie", "Nantes", "184.50", "shopify:accepts_sms_marketing")
+
+
+def test_xlsx_with_numbers_typed_as_numbers_imports(project_dir):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Téléphone portable", "Prénom", "Date de naissance", "Consentement"])
+    sheet.append([639980041, "Inès", datetime(1993, 2, 27), "oui"])   # leading 0 lost by Excel
+    sheet.append(["06 39 98 00 42", "Jules", None, "opt_in"])
+    sheet.append([6.39980043e8, "Karim", None, "oui"])               # a float, still integral
+    sheet.append([None, None, None, None])                            # blank row
+    sheet.append(["6,39980044E+08", "Lina", None, "oui"])            # text in scientific notation
+    book.save(project_dir / "audiences" / "boutique.xlsx")
+    write(project_dir / "audiences" / "boutique.yaml", "kind: contacts\nfile: boutique.xlsx\n"
+          "consent: Consentement\n")
+    report, db = do_import(project_dir, "boutique")
+    assert report.counts == {"ok": 3, "invalid": 1, "duplicate": 0, "no_consent": 0}
+    assert db.execute("SELECT _phone, first_name, birthday FROM contacts WHERE _list = 'boutique' "
+                      "ORDER BY _line").fetchall()[:3] == [
+        ("+33639980041", "Inès", "1993-02-27"), ("+33639980042", "Jules", ""),
+        ("+33639980043", "Karim", "")]
+
+
+def test_age_encrypted_list_is_decrypted_in_memory(project_dir):
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    clear = (project_dir / "audiences" / "clients.csv").read_bytes()
+    (project_dir / "audiences" / "clients.csv.age").write_bytes(
+        pyrage.encrypt(clear, [identity.to_public()]))
+    (project_dir / "audiences" / "clients.csv").unlink()
+    lst = project_dir / "audiences" / "clients.yaml"
+    lst.write_text(lst.read_text().replace("file: clients.csv", "file: clients.csv.age"))
+    project = load_project(project_dir)
+    db = contacts_db.connect(project_dir / "contacts.db")
+    report = import_list(project, project.contact_lists["clients"], db, KEY,
+                         {"SMSOPS_AGE_IDENTITY": str(identity)})
+    assert report.counts == {"ok": 10, "invalid": 0, "duplicate": 0, "no_consent": 2}
+    assert sorted(p.name for p in (project_dir / "audiences").iterdir()) == [
+        "anniversaires.yaml", "clients-actifs.yaml", "clients.csv.age", "clients.yaml",
+        "habitues-nantes.yaml"]
+    with pytest.raises(SmsopsError) as raised:
+        import_list(project, project.contact_lists["clients"], db, KEY, {})
+    assert "SMSOPS_AGE_IDENTITY" in raised.value.diagnostic.message
