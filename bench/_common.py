@@ -44,7 +44,7 @@ def write_contacts(path: Path, rows: int, seed: int = 1) -> None:
     seen: list[str] = []
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(HEADER + "\r\n")
-        for n in range(rows):
+        for _row in range(rows):
             draw = rng.random()
             if draw < 0.01:
                 phone = rng.choice(invalid)
