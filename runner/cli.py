@@ -20,14 +20,17 @@ from runner.audience import contacts_db
 from runner.audience.importer import import_list
 from runner.audience.report import import_summary, rejected_lines
 from runner.diagnostics import RENDERERS, Diagnostic, Location, SmsopsError, has_errors
+from runner.dispatch import Outcome
 from runner.i18n import _
 from runner.overview import overview
-from runner.phones import DEMO_HASH_KEY, HASH_KEY_ENV, MissingHashKey, hash_key
+from runner.phones import DEMO_HASH_KEY, HASH_KEY_ENV, InvalidPhone, MissingHashKey, hash_key, parse_phone
 from runner.plan import Planner
 from runner.plan_output import RENDERERS as PLAN_RENDERERS
 from runner.project import Project, load_project
+from runner.run import Options, run_campaigns, send_tests
 from runner.timeparse import parse_datetime
 from runner.validate import validate as run_validate
+from runner.window import refusal
 
 T = TypeVar("T")
 
@@ -206,6 +209,90 @@ def plan(root: Path, campaign_ids: tuple[str, ...], at: str | None, fmt: str,
         campaigns = [c for c in campaigns if c.doc.path in changed]
     planner = Planner(project, _contacts_db(project), now)
     click.echo(PLAN_RENDERERS[fmt]([planner.plan(c) for c in campaigns], now))
+
+
+def _clock(at: str | None, zone: ZoneInfo) -> Callable[[], datetime]:
+    """--at T freezes "now" for the whole run (window, expiry, due); else the machine's clock."""
+    if at is None:
+        return lambda: datetime.now(zone)
+    fixed = _now(at, zone)
+    return lambda: fixed
+
+
+def _outcome_line(outcome: Outcome) -> str:
+    if outcome.occurrence is None:
+        return f"{outcome.campaign_id}: {'; '.join(outcome.notes)}"
+    counts = _("{sent} sent, {failed} refused, {waiting} waiting for their window, "
+               "{expired} expired, {in_doubt} in doubt, {cost:.2f} €").format(
+        sent=outcome.sent, failed=outcome.failed, waiting=outcome.waiting,
+        expired=outcome.expired, in_doubt=outcome.in_doubt, cost=outcome.cost_eur)
+    notes = f" ({'; '.join(outcome.notes)})" if outcome.notes else ""
+    return f"{outcome.campaign_id} {outcome.occurrence}: {counts}{notes}"
+
+
+@cli.command()
+@click.option("--at", metavar="T", help="Stand-in for now (ISO 8601), for demos and replays.")
+@click.option("--dry-run", is_flag=True, help="Show what is due and to whom; send nothing.")
+@click.option("--campaign", "campaign_ids", multiple=True, metavar="ID",
+              help="Only this campaign (repeatable).")
+@click.option("--wait", "lock_wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another run to finish before giving up.")
+@click.pass_obj
+def run(root: Path, at: str | None, dry_run: bool, campaign_ids: tuple[str, ...],
+        lock_wait: float) -> None:
+    """Send every due campaign: each recipient once, inside their own window, within budget.
+
+    Safe to run every few minutes and after a crash."""
+    project = load_project(root)
+    campaigns = _select(project.campaigns, campaign_ids, "campaign")
+    clock = _clock(at, project.settings.zone)
+    if dry_run:
+        planner = Planner(project, _contacts_db(project), clock())
+        click.echo(PLAN_RENDERERS["text"]([planner.plan(c) for c in campaigns], clock()))
+        return
+    options = Options(env=os.environ, hash_key=_hash_key(project), lock_wait=lock_wait)
+    report = run_campaigns(project, campaigns, clock, options)
+    for name, count in report.reconciled.items():
+        if count:
+            click.echo(_("reconciled after an interrupted run: {count} {state}").format(
+                count=count, state=name))
+    for outcome in report.outcomes:
+        click.echo(_outcome_line(outcome))
+    for campaign_id in report.invalid:
+        click.echo(_("{id}: not sent, its file has errors (smsops validate)").format(
+            id=campaign_id), err=True)
+    raise SystemExit(1 if report.invalid else 0)
+
+
+@cli.command("test")
+@click.argument("campaign_id", metavar="ID")
+@click.option("--to", "numbers", multiple=True, metavar="NUMBER",
+              help="Test number (repeatable); default: the campaign's test_numbers.")
+@click.option("--at", metavar="T", help="Stand-in for now (ISO 8601).")
+@click.pass_obj
+def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | None) -> None:
+    """Send the campaign's text (with every fallback) to test numbers now, marked as a test."""
+    project = load_project(root)
+    [campaign] = _select(project.campaigns, (campaign_id,), "campaign")
+    clock = _clock(at, project.settings.zone)
+    wanted = numbers or campaign.test_numbers
+    if not wanted:
+        raise click.UsageError(_("give --to NUMBER or set test_numbers: in {file}").format(
+            file=campaign.doc.path))
+    settings = project.settings
+    allow = settings.allow_fictional_numbers or settings.provider == "simulator"
+    phones = []
+    for number in wanted:
+        try:
+            phones.append(parse_phone(number, allow_fictional=allow))
+        except InvalidPhone as err:
+            raise click.BadParameter(f"{number}: {err.reason}", param_hint="--to") from None
+    for phone in phones:
+        if reason := refusal(clock(), phone.region, settings.window, margin=True):
+            raise click.UsageError(_("not now: {reason}; test sends respect the window too").format(
+                reason=reason))
+    options = Options(env=os.environ, hash_key=_hash_key(project))
+    click.echo(_outcome_line(send_tests(project, campaign, phones, clock, options)))
 
 
 def main() -> None:

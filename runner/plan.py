@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from runner.audience.importer import fingerprint
-from runner.audience.segments import SegmentError, compile_where, quote
-from runner.diagnostics import Diagnostic, SmsopsError
-from runner.i18n import _
+from runner.audience.segments import quote
+from runner.audience.selection import Audience
 from runner.occurrence import Occurrence, occurrence
 from runner.phones import mask
-from runner.project import Campaign, ContactList, Project
+from runner.project import Campaign, Project
 from runner.text import parse_template, render, sms_parts, ucs2_characters
 from runner.window import is_allowed, next_allowed
 
@@ -62,23 +58,14 @@ def provider_setting(project: Project, provider: str, key: str, default: float) 
 class Planner:
     def __init__(self, project: Project, db: sqlite3.Connection, now: datetime) -> None:
         self.project, self.db, self.now = project, db, now
-        self.optouts = _attach_optouts(db, project.root / project.settings.database)
+        self.audience = Audience(project, db)
 
     def plan(self, campaign: Campaign) -> CampaignPlan:
         project = self.project
-        segment = project.segments[campaign.segment]
-        contacts = project.contact_lists[segment.contacts]
-        self._check_imported(contacts)
         current = occurrence(campaign, self.now, project.settings)
         start = current.at if current and not current.due else self.now
-        try:
-            where, params = compile_where(segment.where, self._fields(contacts),
-                                          start.astimezone(project.settings.zone).date())
-        except SegmentError as err:
-            raise SmsopsError(Diagnostic.at(segment.doc.key_at("where", *err.path), "field-ref",
-                                            str(err))) from None
-        scope = f"_list = ? AND ({where})"
-        params = [contacts.id, *params]
+        selection = self.audience.select(campaign, start.astimezone(project.settings.zone).date())
+        scope, params = selection.scope, selection.params
         scan = self._scan(campaign, scope, params)
         buckets, regions, parts = scan.buckets, scan.regions, scan.renderings
         provider = campaign.provider or project.settings.provider
@@ -99,20 +86,8 @@ class Planner:
             rate_per_second=rate, duration_seconds=round(sum(regions.values()) / rate, 1),
             missed=timing.missed, by_region=dict(regions))
 
-    def _check_imported(self, contacts: ContactList) -> None:
-        row = self.db.execute("SELECT fingerprint FROM imports WHERE list = ?", (contacts.id,)).fetchone()
-        if row is None or row[0] != fingerprint(contacts):
-            state = _("has not been imported") if row is None else _("changed since its import")
-            raise SmsopsError(Diagnostic.at(contacts.doc.at("file"), "segment-ref", _(
-                "{file} {state}; run smsops contacts import {id}").format(
-                file=contacts.doc.data["file"], state=state, id=contacts.id)))
-
-    def _fields(self, contacts: ContactList) -> list[str]:
-        row = self.db.execute("SELECT fields FROM imports WHERE list = ?", (contacts.id,)).fetchone()
-        return list(json.loads(row[0]))
-
     def _recipient(self) -> str:
-        return f"_bucket = 'ok' AND NOT {self.optouts}"
+        return self.audience.recipient
 
     def _scan(self, campaign: Campaign, scope: str, params: list[object]) -> _Scan:
         """One pass over the segment: each bucket, each territory, and each distinct rendering
@@ -149,16 +124,6 @@ class _Scan:
 
     def add_rendering(self, text: str, count: int) -> None:
         self.renderings[(text, sms_parts(text)[1], tuple(ucs2_characters(text)))] += count
-
-
-def _attach_optouts(db: sqlite3.Connection, results: Path) -> str:
-    """SQL that is true for an opted-out contact; opt-outs live in the results database."""
-    if results.is_file():
-        db.execute("ATTACH DATABASE ? AS results", (f"file:{results}?mode=ro",))
-        tables = {r[0] for r in db.execute("SELECT name FROM results.sqlite_master")}
-        if "optouts" in tables:
-            return "(_hash IN (SELECT phone_hash FROM results.optouts))"
-    return "0"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,122 @@
+"""The messages ledger: one row per recipient per campaign occurrence, and its state changes.
+
+A row is claimed (`sending`) and committed before the provider is called, and settled after;
+so a crash leaves `sending` rows, which are reconciled or marked `in_doubt`, never re-sent."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from runner.store import event, iso, transaction
+
+
+@dataclass(frozen=True)
+class Pending:
+    id: str
+    phone_hash: str
+    region: str
+
+
+def message_id(campaign_id: str, occurrence: str, phone_hash: str) -> str:
+    """Deterministic: the same recipient of the same occurrence always has the same id."""
+    return hashlib.sha256(f"{campaign_id}|{occurrence}|{phone_hash}".encode()).hexdigest()[:24]
+
+
+def is_enqueued(conn: sqlite3.Connection, campaign_id: str, occurrence: str) -> bool:
+    return conn.execute("SELECT 1 FROM occurrences WHERE campaign_id = ? AND occurrence = ?",
+                        (campaign_id, occurrence)).fetchone() is not None
+
+
+def enqueue(conn: sqlite3.Connection, rows: Iterable[tuple[str, str, str]], *, campaign_id: str,
+            occurrence: str, starts: datetime, ends: datetime, now: datetime, provider: str,
+            commit_sha: str | None, file_path: str, test: bool = False) -> int:
+    """Queue (phone_hash, phone_masked, region) rows once; the audience is frozen from then on."""
+    stamp = iso(now)
+    with transaction(conn):
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT OR IGNORE INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked,"
+            " region, status, provider, test, commit_sha, file_path, queued_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+            ((message_id(campaign_id, occurrence, h), campaign_id, occurrence, h, masked, region,
+              provider, int(test), commit_sha, file_path, stamp, stamp) for h, masked, region in rows))
+        count = conn.total_changes - before
+        conn.execute("INSERT OR IGNORE INTO occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (campaign_id, occurrence, iso(starts), iso(ends), stamp, count, commit_sha,
+                      file_path))
+    return count
+
+
+def pending(conn: sqlite3.Connection, campaign_id: str, occurrence: str) -> list[Pending]:
+    return [Pending(*row) for row in conn.execute(
+        "SELECT id, phone_hash, region FROM messages WHERE campaign_id = ? AND occurrence = ? "
+        "AND status = 'queued' ORDER BY id", (campaign_id, occurrence))]
+
+
+def claim(conn: sqlite3.Connection, message: str, now: datetime, run_id: int | None, *,
+          encoding: str, parts: int, cost_eur: float) -> bool:
+    """queued -> sending, committed before the provider hears of it; False if already taken.
+    The cost is booked now, so that a crash can never let the budget be overspent."""
+    with transaction(conn):
+        taken = conn.execute(
+            "UPDATE messages SET status = 'sending', sending_at = ?, updated_at = ?, "
+            "attempts = attempts + 1, run_id = ?, encoding = ?, parts = ?, cost_eur = ? "
+            "WHERE id = ? AND status = 'queued'",
+            (iso(now), iso(now), run_id, encoding, parts, cost_eur, message)).rowcount == 1
+        if taken:
+            event(conn, message, now, "status", "sending")
+    return taken
+
+
+def settle(conn: sqlite3.Connection, message: str, now: datetime, status: str, *,
+           detail: str = "", **columns: object) -> None:
+    """sending -> sent | failed | in_doubt | queued (with the given columns set)."""
+    stamp_column = {"sent": "sent_at", "failed": "failed_at"}.get(status)
+    values = {**columns, "status": status, "updated_at": iso(now)}
+    if stamp_column:
+        values[stamp_column] = iso(now)
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    with transaction(conn):
+        conn.execute(f"UPDATE messages SET {assignments} WHERE id = ? AND status = 'sending'",
+                     (*values.values(), message))
+        event(conn, message, now, "status", status, detail)
+
+
+def expire(conn: sqlite3.Connection, campaign_id: str, now: datetime, reason: str, *,
+           keep_occurrence: str | None = None, message: str | None = None) -> int:
+    """Queued rows that must never go out (occurrence over, opted out) become `expired`."""
+    where = "campaign_id = ? AND status = 'queued'"
+    params: list[object] = [campaign_id]
+    if keep_occurrence is not None:
+        where, params = where + " AND occurrence != ?", [*params, keep_occurrence]
+    if message is not None:
+        where, params = where + " AND id = ?", [*params, message]
+    with transaction(conn):
+        ids = [row[0] for row in conn.execute(f"SELECT id FROM messages WHERE {where}", params)]
+        conn.execute(f"UPDATE messages SET status = 'expired', expired_at = ?, updated_at = ?, "
+                     f"last_error = ? WHERE {where}", (iso(now), iso(now), reason, *params))
+        for expired in ids:
+            event(conn, expired, now, "status", "expired", reason)
+    return len(ids)
+
+
+def stuck(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(message id, provider) of rows a crashed run left `sending`."""
+    return list(conn.execute("SELECT id, provider FROM messages WHERE status = 'sending'"))
+
+
+def spent(conn: sqlite3.Connection, campaign_id: str) -> float:
+    """What the campaign may already cost: sent, failed after sending, and in doubt."""
+    return float(conn.execute(
+        "SELECT COALESCE(SUM(cost_eur), 0) FROM messages WHERE campaign_id = ? AND test = 0 "
+        "AND status IN ('sending', 'sent', 'delivered', 'failed', 'in_doubt')",
+        (campaign_id,)).fetchone()[0])
+
+
+def opted_out(conn: sqlite3.Connection, phone_hash: str) -> bool:
+    return conn.execute("SELECT 1 FROM optouts WHERE phone_hash = ?",
+                        (phone_hash,)).fetchone() is not None

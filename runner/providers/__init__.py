@@ -1,0 +1,37 @@
+"""Provider adapters, one module each, behind one table (names are the `provider:` values)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runner.diagnostics import Diagnostic, SmsopsError
+from runner.i18n import _
+from runner.project import Project
+from runner.providers.kannel import create as create_kannel
+from runner.providers.simulator import create as create_simulator
+from runner.providers.base import Provider, ProviderConfigError
+
+Factory = Callable[[Mapping[str, Any], Mapping[str, str], Path, Callable[[], datetime]], Provider]
+
+PROVIDERS: dict[str, Factory] = {
+    "simulator": lambda config, env, root, clock: create_simulator(config, env, root=root,
+                                                                   clock=clock),
+    "kannel": lambda config, env, root, clock: create_kannel(config, env),
+}
+
+
+def make_provider(project: Project, name: str, env: Mapping[str, str],
+                  clock: Callable[[], datetime]) -> Provider:
+    settings = project.settings
+    if name not in PROVIDERS:
+        raise SmsopsError(Diagnostic.at(settings.doc.at("provider"), "schema", _(
+            "provider '{name}' cannot send yet; available: {names}").format(
+            name=name, names=", ".join(PROVIDERS))))
+    try:
+        return PROVIDERS[name](settings.providers.get(name, {}), env, project.root, clock)
+    except ProviderConfigError as err:
+        raise SmsopsError(Diagnostic.at(settings.doc.at("providers", name), "schema",
+                                        str(err))) from None

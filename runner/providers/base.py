@@ -1,0 +1,100 @@
+"""What every provider adapter offers the dispatcher: one protocol, one status vocabulary.
+
+Adapters translate; they never touch the database. Every send raises one of four errors when
+it does not end in `Accepted`, and the dispatcher decides what the ledger says from the class:
+`NotSent` (provably never reached the provider: retry later), `Refused` (the provider said no
+for this message: failed), `InDoubt` (may have been sent: reconcile or mark in_doubt, never
+re-send blindly), `ProviderConfigError` (credentials or settings: stop the run, requeue)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from runner.text import Encoding
+
+State = Literal["delivered", "failed", "pending", "unknown"]  # providers.md, all adapters
+Failure = Literal["permanent", "temporary"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    lookup: bool = False  # can find a message by our reference after a crash or a timeout
+    appends_stop: str | None = None  # text the provider adds to every message, counted by length
+    max_parts: int = 10
+    price_eur_per_part: float = 0.0
+    rate_per_second: float = 10.0
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    reference: str  # our message id: in the provider's reference field, joins reports back
+    to: str  # E.164
+    sender: str
+    text: str
+    encoding: Encoding
+    parts: int
+
+
+@dataclass(frozen=True)
+class Accepted:
+    provider_id: str | None
+    raw: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """A delivery report (pushed or pulled), in our words with the provider's kept."""
+
+    reference: str
+    state: State
+    at: datetime | None = None
+    failure: Failure | None = None
+    provider_id: str | None = None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+
+class SendError(Exception):
+    def __init__(self, message: str, raw: str = "") -> None:
+        super().__init__(message)
+        self.raw = raw
+
+
+class NotSent(SendError):
+    """The request provably did not reach the provider (connect error, 429, 503)."""
+
+    def __init__(self, message: str, raw: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message, raw)
+        self.retry_after = retry_after
+
+
+class Refused(SendError):
+    """The provider refused this message (invalid number, not routable): it will not go out."""
+
+    def __init__(self, message: str, raw: str = "", failure: Failure = "permanent") -> None:
+        super().__init__(message, raw)
+        self.failure = failure
+
+
+class InDoubt(SendError):
+    """The request may have reached the provider (timeout after sending, 5xx)."""
+
+
+class ProviderConfigError(SendError):
+    """Credentials or settings are wrong: nothing was accepted; the run stops."""
+
+
+class Provider(Protocol):
+    name: str
+    capabilities: Capabilities
+
+    async def send(self, message: OutgoingMessage) -> Accepted: ...
+
+    async def lookup(self, reference: str) -> Report | None:
+        """The provider's view of our message, None when it never received it (only called
+        when `capabilities.lookup`)."""
+        ...
+
+    async def aclose(self) -> None: ...

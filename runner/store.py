@@ -1,0 +1,99 @@
+"""The results database: the only file Datasette serves. Masked numbers and keyed hashes only.
+
+Every write to it goes through here. Schema changes are numbered migrations (PRAGMA
+user_version), applied on open, so an old database is upgraded in place, never rebuilt."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+STATUSES = ("queued", "sending", "sent", "delivered", "failed", "expired", "in_doubt")
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.table("campaigns").create({"id": str, "name": str, "objective": str, "file_path": str,
+                            "commit_sha": str, "provider": str, "updated_at": str}, pk="id")
+    db.table("runs").create({"id": int, "started_at": str, "finished_at": str, "at": str,
+                       "commit_sha": str, "dry_run": int, "summary": str}, pk="id")
+    db.table("occurrences").create({"campaign_id": str, "occurrence": str, "starts_at": str,
+                              "ends_at": str, "enqueued_at": str, "recipients": int,
+                              "commit_sha": str, "file_path": str},
+                             pk=("campaign_id", "occurrence"))
+    db.execute(f"""CREATE TABLE messages (
+        id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, occurrence TEXT NOT NULL,
+        phone_hash TEXT NOT NULL, phone_masked TEXT NOT NULL, region TEXT,
+        status TEXT NOT NULL CHECK (status IN ({", ".join(repr(s) for s in STATUSES)})),
+        failure TEXT CHECK (failure IN ('permanent', 'temporary')),
+        provider TEXT, provider_id TEXT, encoding TEXT, parts INTEGER, cost_eur REAL,
+        test INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+        commit_sha TEXT, file_path TEXT, run_id INTEGER,
+        queued_at TEXT, sending_at TEXT, sent_at TEXT, delivered_at TEXT, failed_at TEXT,
+        expired_at TEXT, updated_at TEXT,
+        UNIQUE (campaign_id, occurrence, phone_hash))""")
+    db.execute("CREATE INDEX messages_status ON messages (status, campaign_id, occurrence)")
+    db.table("message_events").create({"id": int, "message_id": str, "at": str, "kind": str,
+                                 "state": str, "detail": str}, pk="id")
+    db.table("message_events").create_index(["message_id"])
+    db.table("clicks").create({"id": int, "message_id": str, "campaign_id": str, "at": str,
+                         "user_agent": str}, pk="id")
+    db.table("conversions").create({"id": int, "campaign_id": str, "message_id": str, "code": str,
+                              "at": str, "amount_eur": float}, pk="id")
+    db.table("optouts").create({"phone_hash": str, "at": str, "source": str, "channel": str},
+                         pk="phone_hash")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def open_store(path: Path) -> sqlite_utils.Database:
+    db = sqlite_utils.Database(path)
+    db.conn.isolation_level = None  # explicit transactions only: every commit is deliberate
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA busy_timeout = 5000")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, migrate in enumerate(MIGRATIONS[version:], version + 1):
+        with transaction(db.conn):
+            migrate(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    return db
+
+
+class transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind: object, *_rest: object) -> None:
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def event(conn: sqlite3.Connection, message_id: str, at: datetime, kind: str, state: str,
+          detail: str = "") -> None:
+    conn.execute("INSERT INTO message_events (message_id, at, kind, state, detail) "
+                 "VALUES (?, ?, ?, ?, ?)", (message_id, iso(at), kind, state, detail))
+
+
+def optout_hashes(conn: sqlite3.Connection, hashes: Iterable[str]) -> set[str]:
+    wanted = list(hashes)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        found |= {row[0] for row in conn.execute(
+            f"SELECT phone_hash FROM optouts WHERE phone_hash IN ({','.join('?' * len(chunk))})",
+            chunk)}
+    return found
