@@ -14,12 +14,13 @@ from typing import TypeVar
 
 from runner.audience import contacts_db
 from runner.audience.selection import Audience
+from runner.diagnostics import Diagnostic, SmsopsError
 from runner.dispatch import Dispatcher, Outcome, Sleep
 from runner.lock import RunLock
 from runner.phones import Phone
 from runner.project import Campaign, Project
 from runner.providers import make_provider
-from runner.providers.base import Provider
+from runner.providers.base import Provider, ProviderConfigError
 from runner.store import iso, open_store, transaction
 from runner.validate import validate
 
@@ -118,6 +119,9 @@ def _session(project: Project, clock: Clock, options: Options,
         try:
             result = asyncio.run(main())
             return result
+        except ProviderConfigError as err:  # nothing was accepted; the message is queued again
+            raise SmsopsError(Diagnostic.at(project.settings.doc.at("providers"), "schema",
+                                            str(err))) from None
         finally:
             _finish(conn, run_id, result)
 

@@ -10,9 +10,9 @@ from typing import Any
 from runner.diagnostics import Diagnostic, SmsopsError
 from runner.i18n import _
 from runner.project import Project
+from runner.providers.base import Provider, ProviderConfigError
 from runner.providers.kannel import create as create_kannel
 from runner.providers.simulator import create as create_simulator
-from runner.providers.base import Provider, ProviderConfigError
 
 Factory = Callable[[Mapping[str, Any], Mapping[str, str], Path, Callable[[], datetime]], Provider]
 
