@@ -197,46 +197,25 @@ class _Send:
         self.outcome.waiting = len(ledger.pending(self.d.store, self.campaign.id, self.current.key))
 
     async def one(self, recipient: _Recipient) -> None:
-        d, pending, now = self.d, recipient.pending, self.d.clock()
-        if now >= self.current.ends:
-            self._stop(_("past its end ({at:%Y-%m-%d %H:%M}): the rest expires").format(
-                at=self.current.ends))
-            self.outcome.expired += ledger.expire(d.store, self.campaign.id, now,
-                                                  _("occurrence over"))
-            return
-        if ledger.opted_out(d.store, pending.phone_hash):
-            self.outcome.expired += ledger.expire(d.store, self.campaign.id, now,
-                                                  _("opted out before sending"), message=pending.id)
-            return
-        if not is_allowed(now, pending.region, d.project.settings.window, margin=True):
-            return  # stays queued for a run inside the recipient's own window
-        text = render(self.campaign.message, recipient.fields)
-        encoding, parts = sms_parts(text + (self.provider.capabilities.appends_stop or ""))
-        cost = round(parts * self.provider.capabilities.price_eur_per_part, 4)
-        budget = self.campaign.max_cost_eur
-        if budget is not None and self.spent + cost > budget + 1e-9:
-            self._stop(_("budget of {budget:.2f} € reached").format(budget=budget))
-            return
-        self.spent += cost  # booked before the await, so concurrent sends cannot overshoot
-        if not ledger.claim(d.store, pending.id, now, d.run_id, encoding=encoding, parts=parts,
-                            cost_eur=cost):
-            self.spent -= cost
-            return
-        sender = self.campaign.sender or d.project.settings.sender
-        message = OutgoingMessage(pending.id, recipient.phone, sender, text, encoding, parts)
-        await self._deliver(message, cost)
-
-    async def _deliver(self, message: OutgoingMessage, cost: float) -> None:
-        d, outcome = self.d, self.outcome
+        """Wait for the rate, check, claim, send; the row is `sending` only while in flight."""
+        d = self.d
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
             await d.limiter(self.provider).wait()
+            prepared = self._prepare(recipient)
+            if prepared is None:
+                return
+            message, cost = prepared
+            if not ledger.claim(d.store, message.reference, d.clock(), d.run_id,
+                                encoding=message.encoding, parts=message.parts, cost_eur=cost):
+                self.spent -= cost
+                return
             try:
                 accepted = await self.provider.send(message)
             except NotSent as err:
+                ledger.settle(d.store, message.reference, d.clock(), "queued", detail=str(err),
+                              last_error=str(err), cost_eur=None)
+                self.spent -= cost
                 if delay is None or self.stopped:
-                    ledger.settle(d.store, message.reference, d.clock(), "queued",
-                                  detail=str(err), last_error=str(err), cost_eur=None)
-                    self.spent -= cost
                     return
                 await d.sleep(err.retry_after or delay * (1 + attempt / 10))
                 continue
@@ -244,7 +223,7 @@ class _Send:
                 ledger.settle(d.store, message.reference, d.clock(), "failed", detail=err.raw,
                               failure=err.failure, last_error=str(err), cost_eur=0.0)
                 self.spent -= cost
-                outcome.failed += 1
+                self.outcome.failed += 1
                 return
             except InDoubt as err:
                 await self._in_doubt(message, err)
@@ -256,9 +235,37 @@ class _Send:
                 raise
             ledger.settle(d.store, message.reference, d.clock(), "sent", detail=accepted.raw,
                           provider_id=accepted.provider_id)
-            outcome.sent += 1
-            outcome.cost_eur += cost
+            self.outcome.sent += 1
+            self.outcome.cost_eur += cost
             return
+
+    def _prepare(self, recipient: _Recipient) -> tuple[OutgoingMessage, float] | None:
+        """The message and its cost, if it may go out at this very moment; else None."""
+        d, pending, now = self.d, recipient.pending, self.d.clock()
+        if self.stopped:
+            return None
+        if now >= self.current.ends:
+            self._stop(_("past its end ({at:%Y-%m-%d %H:%M}): the rest expires").format(
+                at=self.current.ends))
+            self.outcome.expired += ledger.expire(d.store, self.campaign.id, now,
+                                                  _("occurrence over"))
+            return None
+        if ledger.opted_out(d.store, pending.phone_hash):
+            self.outcome.expired += ledger.expire(d.store, self.campaign.id, now,
+                                                  _("opted out before sending"), message=pending.id)
+            return None
+        if not is_allowed(now, pending.region, d.project.settings.window, margin=True):
+            return None  # stays queued for a run inside the recipient's own window
+        text = render(self.campaign.message, recipient.fields)
+        encoding, parts = sms_parts(text + (self.provider.capabilities.appends_stop or ""))
+        cost = round(parts * self.provider.capabilities.price_eur_per_part, 4)
+        budget = self.campaign.max_cost_eur
+        if budget is not None and self.spent + cost > budget + 1e-9:
+            self._stop(_("budget of {budget:.2f} € reached").format(budget=budget))
+            return None
+        self.spent += cost  # booked before any await, so concurrent sends cannot overshoot
+        sender = self.campaign.sender or d.project.settings.sender
+        return OutgoingMessage(pending.id, recipient.phone, sender, text, encoding, parts), cost
 
     async def _in_doubt(self, message: OutgoingMessage, err: InDoubt) -> None:
         d = self.d
