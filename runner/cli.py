@@ -28,6 +28,7 @@ from runner.plan import Planner
 from runner.plan_output import RENDERERS as PLAN_RENDERERS
 from runner.project import Project, load_project
 from runner.run import Options, run_campaigns, send_tests
+from runner.state import DEFAULT_BRANCH, restore, save
 from runner.timeparse import parse_datetime
 from runner.validate import validate as run_validate
 from runner.window import refusal
@@ -293,6 +294,37 @@ def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | 
                 reason=reason))
     options = Options(env=os.environ, hash_key=_hash_key(project))
     click.echo(_outcome_line(send_tests(project, campaign, phones, clock, options)))
+
+
+@cli.group()
+def state() -> None:
+    """The ledger between scheduled runs, kept on a git branch (no clear number in it)."""
+
+
+@state.command("restore")
+@click.option("--branch", default=DEFAULT_BRANCH, show_default=True)
+@click.option("--remote", default="origin", show_default=True)
+@click.pass_obj
+def state_restore(root: Path, branch: str, remote: str) -> None:
+    """Fetch the ledger before a run; fails (and so stops the run) if it exists but cannot be
+    restored."""
+    project = load_project(root)
+    if restore(root, project.settings.database, branch, remote):
+        click.echo(_("ledger restored from {branch}").format(branch=branch))
+    else:
+        click.echo(_("no {branch} branch yet: this is the first run").format(branch=branch))
+
+
+@state.command("save")
+@click.option("--branch", default=DEFAULT_BRANCH, show_default=True)
+@click.option("--remote", default="origin", show_default=True)
+@click.option("--message", default="smsops ledger", show_default=True)
+@click.pass_obj
+def state_save(root: Path, branch: str, remote: str, message: str) -> None:
+    """Commit the ledger to the state branch and push it, after a run."""
+    project = load_project(root)
+    save(root, project.settings.database, message, branch, remote)
+    click.echo(_("ledger saved to {branch}").format(branch=branch))
 
 
 def main() -> None:
