@@ -71,11 +71,11 @@ class Dispatcher:
     def __init__(self, project: Project, store: sqlite3.Connection, audience: Audience,
                  providers: Callable[[str], Provider], clock: Clock, *,
                  sleep: Sleep = asyncio.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 concurrency: int = 8, run_id: int | None = None,
+                 run_id: int | None = None,
                  commit_sha: str | None = None, hash_key: str = "") -> None:
         self.project, self.store, self.audience, self.providers = project, store, audience, providers
         self.clock, self.sleep, self.monotonic = clock, sleep, monotonic
-        self.concurrency, self.run_id, self.commit_sha = concurrency, run_id, commit_sha
+        self.run_id, self.commit_sha = run_id, commit_sha
         self.hash_key = hash_key
         self.limiters: dict[str, RateLimiter] = {}
 
@@ -193,7 +193,7 @@ class _Send:
                     return
                 await self.one(recipient)
 
-        await asyncio.gather(*(worker() for _ in range(self.d.concurrency)))
+        await asyncio.gather(*(worker() for _ in range(self.provider.capabilities.concurrency)))
         self.outcome.waiting = len(ledger.pending(self.d.store, self.campaign.id, self.current.key))
 
     async def one(self, recipient: _Recipient) -> None:

@@ -61,20 +61,28 @@ def claim(conn: sqlite3.Connection, message: str, now: datetime, run_id: int | N
           encoding: str, parts: int, cost_eur: float) -> bool:
     """queued -> sending, committed before the provider hears of it; False if already taken.
     The cost is booked now, so that a crash can never let the budget be overspent."""
+    return bool(claim_many(conn, [(message, encoding, parts, cost_eur)], now, run_id))
+
+
+def claim_many(conn: sqlite3.Connection, claims: list[tuple[str, str, int, float]],
+               now: datetime, run_id: int | None) -> set[str]:
+    """claim() for (id, encoding, parts, cost) rows in one transaction; the ids taken."""
+    taken = set()
     with transaction(conn):
-        taken = conn.execute(
-            "UPDATE messages SET status = 'sending', sending_at = ?, updated_at = ?, "
-            "attempts = attempts + 1, run_id = ?, encoding = ?, parts = ?, cost_eur = ? "
-            "WHERE id = ? AND status = 'queued'",
-            (iso(now), iso(now), run_id, encoding, parts, cost_eur, message)).rowcount == 1
-        if taken:
-            event(conn, message, now, "status", "sending")
+        for message, encoding, parts, cost in claims:
+            if conn.execute(
+                    "UPDATE messages SET status = 'sending', sending_at = ?, updated_at = ?, "
+                    "attempts = attempts + 1, run_id = ?, encoding = ?, parts = ?, cost_eur = ? "
+                    "WHERE id = ? AND status = 'queued'",
+                    (iso(now), iso(now), run_id, encoding, parts, cost, message)).rowcount == 1:
+                taken.add(message)
     return taken
 
 
 def settle(conn: sqlite3.Connection, message: str, now: datetime, status: str, *,
            detail: str = "", **columns: object) -> None:
-    """sending -> sent | failed | in_doubt | queued (with the given columns set)."""
+    """sending -> sent | failed | in_doubt | queued (with the given columns set). The row keeps
+    the time of each state; an event keeps what the provider said when it was not a plain yes."""
     stamp_column = {"sent": "sent_at", "failed": "failed_at"}.get(status)
     values = {**columns, "status": status, "updated_at": iso(now)}
     if stamp_column:
@@ -83,7 +91,8 @@ def settle(conn: sqlite3.Connection, message: str, now: datetime, status: str, *
     with transaction(conn):
         conn.execute(f"UPDATE messages SET {assignments} WHERE id = ? AND status = 'sending'",
                      (*values.values(), message))
-        event(conn, message, now, "status", status, detail)
+        if status != "sent":
+            event(conn, message, now, "status", status, detail)
 
 
 def expire(conn: sqlite3.Connection, campaign_id: str, now: datetime, reason: str, *,

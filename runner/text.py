@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +19,8 @@ GSM7_BASIC = (
 )
 GSM7_EXT = "\f^{}\\[]~|€"
 _GSM7 = frozenset(GSM7_BASIC + GSM7_EXT)
+_GSM7_EXT_SET = frozenset(GSM7_EXT)
+_CLUSTER = regex.compile(r"\X")  # what a reader sees as one character
 _SINGLE = {"GSM-7": 160, "UCS-2": 70}
 _PER_PART = {"GSM-7": 153, "UCS-2": 67}
 
@@ -40,7 +42,7 @@ def encoding_of(text: str) -> Encoding:
 
 def _cost(text: str, encoding: Encoding) -> int:
     if encoding == "GSM-7":
-        return len(text) + sum(text.count(c) for c in GSM7_EXT)
+        return len(text) + sum(map(_GSM7_EXT_SET.__contains__, text))
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -48,32 +50,46 @@ def units(text: str) -> int:
     return _cost(normalize(text), encoding_of(text))
 
 
-def _clusters(text: str, limit: int, encoding: Encoding) -> Iterator[str]:
-    for cluster in regex.findall(r"\X", text):
+def _clusters(text: str, limit: int, encoding: Encoding) -> list[str]:
+    """What a phone never splits. GSM-7 text has no combining marks or surrogates: each
+    character is one (an escape pair costs 2); otherwise grapheme clusters."""
+    if encoding == "GSM-7":
+        return list(text)
+    clusters: list[str] = []
+    for cluster in _CLUSTER.findall(text):
         if _cost(cluster, encoding) <= limit:
-            yield cluster
+            clusters.append(cluster)
         else:  # a cluster bigger than a part (e.g. zalgo text) can only be cut between code points
-            yield from cluster
+            clusters.extend(cluster)
+    return clusters
+
+
+def _split(text: str) -> tuple[Encoding, list[list[str]]]:
+    text, encoding = normalize(text), encoding_of(text)
+    if not text or _cost(text, encoding) <= _SINGLE[encoding]:
+        return encoding, [[text]] if text else []
+    limit = _PER_PART[encoding]
+    clusters = _clusters(text, limit, encoding)
+    costs = ([2 if c in _GSM7_EXT_SET else 1 for c in clusters] if encoding == "GSM-7"
+             else [_cost(c, encoding) for c in clusters])
+    parts: list[list[str]] = [[]]
+    used = 0
+    for cluster, cost in zip(clusters, costs, strict=True):
+        if used + cost > limit:
+            parts.append([])
+            used = 0
+        parts[-1].append(cluster)
+        used += cost
+    return encoding, parts
 
 
 def split_parts(text: str) -> list[str]:
-    text, encoding = normalize(text), encoding_of(text)
-    if not text or _cost(text, encoding) <= _SINGLE[encoding]:
-        return [text] if text else []
-    limit = _PER_PART[encoding]
-    parts: list[str] = []
-    current, used = "", 0
-    for cluster in _clusters(text, limit, encoding):
-        cost = _cost(cluster, encoding)
-        if used + cost > limit:
-            parts.append(current)
-            current, used = "", 0
-        current, used = current + cluster, used + cost
-    return [*parts, current]
+    return ["".join(part) for part in _split(text)[1]]
 
 
 def sms_parts(text: str) -> tuple[Encoding, int]:
-    return encoding_of(text), len(split_parts(text))
+    encoding, parts = _split(text)
+    return encoding, len(parts)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Capabilities:
     max_parts: int = 10
     price_eur_per_part: float = 0.0
     rate_per_second: float = 10.0
+    concurrency: int = 8  # requests in flight at once
 
 
 @dataclass(frozen=True)

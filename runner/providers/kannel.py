@@ -10,8 +10,8 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -27,6 +27,7 @@ from runner.providers.base import (
     Report,
     State,
 )
+from runner.providers.http11 import BrokenAnswer, KeepAlivePool, Unreachable
 
 STATUS: dict[int, State] = {1: "delivered", 2: "failed", 4: "pending", 8: "pending", 16: "failed",
                             32: "pending"}  # providers.md §5.2, the one table
@@ -53,14 +54,35 @@ def _redacted(url: httpx.URL) -> httpx.URL:
 logging.getLogger("httpx").addFilter(_RedactPassword())
 
 
+class Getter(Protocol):
+    async def get(self, url: str) -> tuple[int, str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HttpxGetter:
+    """The same GET through httpx: lets the wire tests inject an httpx.MockTransport."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, timeout: float) -> None:
+        self.client = httpx.AsyncClient(transport=transport, timeout=timeout)
+
+    async def get(self, url: str) -> tuple[int, str]:
+        response = await self.client.get(url)
+        return response.status_code, response.text
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
 class KannelProvider:
     name = "kannel"
 
     def __init__(self, *, url: str, username: str, password: str, dlr_url: str, smsc: str | None,
-                 capabilities: Capabilities, client: httpx.AsyncClient, env_names: tuple[str, str]) -> None:
+                 capabilities: Capabilities, getter: Getter, env_names: tuple[str, str]) -> None:
         self.capabilities = capabilities
         self._url, self._username, self._password = url, username, password
-        self._dlr_url, self._smsc, self._client, self._env_names = dlr_url, smsc, client, env_names
+        self._dlr_url, self._smsc, self._env_names = dlr_url, smsc, env_names
+        self._get, self._getter = getter.get, getter
 
     def dlr_url(self, reference: str) -> str:
         # Kannel expands %X escape codes in the dlr-url and turns %% into %: escape our quoted reference.
@@ -76,14 +98,14 @@ class KannelProvider:
 
     async def send(self, message: OutgoingMessage) -> Accepted:
         try:
-            response = await self._client.get(self._url, params=self.params(message))
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+            status, body = await self._get(f"{self._url}?{urlencode(self.params(message))}")
+        except (Unreachable, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
             raise NotSent(f"Kannel unreachable at {self._url}: {type(err).__name__}: {err}") from err
-        except httpx.UnsupportedProtocol as err:
+        except (ValueError, httpx.UnsupportedProtocol) as err:
             raise ProviderConfigError(f"{self._url} is not an http URL; check providers.kannel.url") from err
-        except httpx.TransportError as err:  # ReadTimeout, WriteTimeout, RemoteProtocolError, ...
+        except (BrokenAnswer, httpx.TransportError) as err:  # read timeout, connection lost...
             raise InDoubt(f"Kannel may have queued the message: {type(err).__name__}: {err}") from err
-        return self._answer(response.status_code, response.text.strip())
+        return self._answer(status, body.strip())
 
     def _answer(self, status: int, body: str) -> Accepted:
         """providers.md §5.1, one branch per row."""
@@ -108,7 +130,7 @@ class KannelProvider:
         raise NotImplementedError("Kannel returns no message id: capabilities.lookup is False")
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._getter.aclose()
 
 
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
@@ -126,14 +148,15 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     capabilities = Capabilities(
         lookup=False, appends_stop=None, max_parts=int(config.get("max_parts", 10)),
         price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)))
-    client = httpx.AsyncClient(
-        transport=transport, timeout=float(config.get("timeout_seconds", 10)),
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30))
+        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
+        concurrency=int(config.get("concurrency", 16)))
+    timeout = float(config.get("timeout_seconds", 10))
+    getter: Getter = HttpxGetter(transport, timeout) if transport else KeepAlivePool(
+        read_timeout=timeout)
     smsc = config.get("smsc")
     return KannelProvider(url=str(config["url"]), username=env[env_names[0]], password=env[env_names[1]],
                           dlr_url=str(config["dlr_url"]), smsc=str(smsc) if smsc else None,
-                          capabilities=capabilities, client=client, env_names=env_names)
+                          capabilities=capabilities, getter=getter, env_names=env_names)
 
 
 def parse_report(params: Mapping[str, str]) -> Report:

@@ -109,7 +109,7 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *, root: Path,
            clock: Callable[[], datetime]) -> SimulatorProvider:
     behaviour = Behaviour(**{key: config[key] for key in Behaviour.__dataclass_fields__
                              if key in config})
-    capabilities = Capabilities(lookup=True, max_parts=10,
+    capabilities = Capabilities(lookup=True, max_parts=10, concurrency=1,
                                 price_eur_per_part=float(config.get("price_eur_per_part", 0.0)),
                                 rate_per_second=float(config.get("rate_per_second", 100.0)))
     outbox = root / str(config.get("outbox", "simulator.db"))

@@ -1,7 +1,7 @@
 """Kannel adapter: the wire format against a mock transport, then end to end against a real gateway.
 
 The real gateway (tests/kannel_gateway.py) is shared by the session: this module owns the fictional
-receivers +33639980001 to +33639980005 and puts a fresh reference in every message."""
+receivers +33639980091 to +33639980095 (the example contacts stop at 0012) and puts a fresh reference in every message."""
 
 from __future__ import annotations
 
@@ -221,7 +221,8 @@ def test_capabilities_come_from_config() -> None:
     provider = built(CONFIG | {"max_parts": 4}, ENV)
     assert provider.name == "kannel"
     assert provider.capabilities == Capabilities(lookup=False, appends_stop=None, max_parts=4,
-                                                 price_eur_per_part=0.045, rate_per_second=100.0)
+                                                 price_eur_per_part=0.045, rate_per_second=100.0,
+                                                 concurrency=16)
     assert built(CONFIG, ENV).capabilities.max_parts == 10
 
 
@@ -292,10 +293,10 @@ GSM7_LONG = ("Maison Lila : -20% sur tout le rayon hiver ce samedi avec le code 
              "et sur maisonlila.example/soldes. ") * 3 + "STOP au 36111"
 UCS2_LONG = "Soldes d’hiver, crème brûlée 🎉 " * 3 + "STOP au 36111"
 E2E = [  # (receiver, text, encoding, parts as Kannel splits them)
-    ("+33639980001", "Maison Lila : -20% samedi avec le code HIVER20. STOP au 36111", "GSM-7", 1),
-    ("+33639980002", "Soldes d’hiver, crème brûlée 🎉", "UCS-2", 1),
-    ("+33639980003", GSM7_LONG, "GSM-7", 3),
-    ("+33639980004", UCS2_LONG, "UCS-2", 2),
+    ("+33639980091", "Maison Lila : -20% samedi avec le code HIVER20. STOP au 36111", "GSM-7", 1),
+    ("+33639980092", "Soldes d’hiver, crème brûlée 🎉", "UCS-2", 1),
+    ("+33639980093", GSM7_LONG, "GSM-7", 3),
+    ("+33639980094", UCS2_LONG, "UCS-2", 2),
 ]
 
 
@@ -332,5 +333,5 @@ def test_message_reaches_the_handset_once_with_its_text_and_reports(
 
 def test_wrong_password_on_the_real_gateway_is_a_config_error(kannel_gateway: KannelGateway) -> None:
     with pytest.raises(ProviderConfigError, match="check SMSOPS_KANNEL_USER and SMSOPS_KANNEL_PASSWORD"):
-        send_real(kannel_gateway, message(to="+33639980005"),
+        send_real(kannel_gateway, message(to="+33639980095"),
                   env=kannel_gateway.env | {"SMSOPS_KANNEL_PASSWORD": "wrong"})
