@@ -1,7 +1,8 @@
 """Kannel adapter: the wire format against a mock transport, then end to end against a real gateway.
 
 The real gateway (tests/kannel_gateway.py) is shared by the session: this module owns the fictional
-receivers +33639980091 to +33639980095 (the example contacts stop at 0012) and puts a fresh reference in every message."""
+receivers +33639980091 to +33639980095 (the example contacts stop at 0012) and puts a fresh
+reference in every message."""
 
 from __future__ import annotations
 
