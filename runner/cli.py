@@ -176,6 +176,19 @@ def contacts_import(root: Path, list_ids: tuple[str, ...], rejected_dir: Path) -
             click.echo(f"  {line}")
 
 
+def _sending_progress() -> Callable[[str, int], None] | None:
+    """On a terminal, a line that counts the messages sent as they go."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(campaign_id: str, sent: int) -> None:
+        if sent % 50 == 0:
+            click.echo(_("\r{id}: {sent} sent").format(id=campaign_id, sent=sent), err=True,
+                       nl=False)
+
+    return show
+
+
 def _progress() -> Callable[[int], None] | None:
     if not sys.stderr.isatty():
         return None
@@ -251,7 +264,8 @@ def run(root: Path, at: str | None, dry_run: bool, campaign_ids: tuple[str, ...]
         planner = Planner(project, _contacts_db(project), clock())
         click.echo(PLAN_RENDERERS["text"]([planner.plan(c) for c in campaigns], clock()))
         return
-    options = Options(env=os.environ, hash_key=_hash_key(project), lock_wait=lock_wait)
+    options = Options(env=os.environ, hash_key=_hash_key(project), lock_wait=lock_wait,
+                      progress=_sending_progress())
     report = run_campaigns(project, campaigns, clock, options)
     for name, count in report.reconciled.items():
         if count:

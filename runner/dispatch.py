@@ -72,11 +72,12 @@ class Dispatcher:
                  providers: Callable[[str], Provider], clock: Clock, *,
                  sleep: Sleep = asyncio.sleep, monotonic: Callable[[], float] = time.monotonic,
                  run_id: int | None = None,
-                 commit_sha: str | None = None, hash_key: str = "") -> None:
+                 commit_sha: str | None = None, hash_key: str = "",
+                 progress: Callable[[str, int], None] | None = None) -> None:
         self.project, self.store, self.audience, self.providers = project, store, audience, providers
         self.clock, self.sleep, self.monotonic = clock, sleep, monotonic
         self.run_id, self.commit_sha = run_id, commit_sha
-        self.hash_key = hash_key
+        self.hash_key, self.progress = hash_key, progress
         self.limiters: dict[str, RateLimiter] = {}
 
     async def reconcile(self) -> dict[str, int]:
@@ -237,6 +238,8 @@ class _Send:
                           provider_id=accepted.provider_id)
             self.outcome.sent += 1
             self.outcome.cost_eur += cost
+            if d.progress:
+                d.progress(self.campaign.id, self.outcome.sent)
             return
 
     def _prepare(self, recipient: _Recipient) -> tuple[OutgoingMessage, float] | None:

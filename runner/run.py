@@ -42,6 +42,7 @@ class Options:
     sleep: Sleep = asyncio.sleep
     lock_wait: float = 0.0
     providers: Callable[[str], Provider] | None = None  # tests inject their own
+    progress: Callable[[str, int], None] | None = None  # (campaign id, sent so far)
 
 
 def commit_sha(root: Path, env: Mapping[str, str]) -> str | None:
@@ -106,7 +107,8 @@ def _session(project: Project, clock: Clock, options: Options,
         audience = Audience(project, contacts_db.connect(project.root /
                                                          project.settings.contacts_database))
         dispatcher = Dispatcher(project, conn, audience, provider, clock, sleep=options.sleep,
-                                run_id=run_id, commit_sha=sha, hash_key=options.hash_key)
+                                run_id=run_id, commit_sha=sha, hash_key=options.hash_key,
+                                progress=options.progress)
 
         async def main() -> T:
             try:

@@ -337,3 +337,11 @@ def test_cli_run_prints_one_line_per_campaign(run, project_dir):
         "vente-privee 2027-01-07T10:00+0100: 8 sent, 0 refused, 0 waiting for their window, "
         "0 expired, 0 in doubt, 0.72 €",
     ]
+
+
+def test_progress_counts_each_message_sent(run, project_dir):
+    seen = []
+    project = load_project(project_dir)
+    options = Options(env={}, hash_key=DEMO_HASH_KEY, progress=lambda c, n: seen.append((c, n)))
+    run_campaigns(project, [project.campaigns[VENTE]], lambda: at("2027-01-07 10:00"), options)
+    assert seen == [(VENTE, n) for n in range(1, 9)]
