@@ -19,6 +19,7 @@ import click
 from runner.audience import contacts_db
 from runner.audience.importer import import_list
 from runner.audience.report import import_summary, rejected_lines
+from runner.commands.state import state
 from runner.diagnostics import RENDERERS, Diagnostic, Location, SmsopsError, has_errors
 from runner.dispatch import Outcome
 from runner.i18n import _
@@ -28,7 +29,6 @@ from runner.plan import Planner
 from runner.plan_output import RENDERERS as PLAN_RENDERERS
 from runner.project import Project, load_project
 from runner.run import Options, run_campaigns, send_tests
-from runner.state import DEFAULT_BRANCH, release, restore, save
 from runner.timeparse import parse_datetime
 from runner.validate import validate as run_validate
 from runner.window import refusal
@@ -310,46 +310,7 @@ def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | 
     click.echo(_outcome_line(send_tests(project, campaign, phones, clock, options)))
 
 
-@cli.group()
-def state() -> None:
-    """The ledger between scheduled runs, kept on a git branch (no clear number in it)."""
-
-
-@state.command("restore")
-@click.option("--branch", default=DEFAULT_BRANCH, show_default=True)
-@click.option("--remote", default="origin", show_default=True)
-@click.option("--label", default="smsops run", show_default=True, help="Names this run.")
-@click.pass_obj
-def state_restore(root: Path, branch: str, remote: str, label: str) -> None:
-    """Fetch the ledger before a run and mark it in progress; fails (and so stops the run) if
-    it exists but cannot be restored, or if the previous run never saved it."""
-    project = load_project(root)
-    if restore(root, project.settings.database, label, branch, remote):
-        click.echo(_("ledger restored from {branch}").format(branch=branch))
-    else:
-        click.echo(_("no {branch} branch yet: this is the first run").format(branch=branch))
-
-
-@state.command("save")
-@click.option("--branch", default=DEFAULT_BRANCH, show_default=True)
-@click.option("--remote", default="origin", show_default=True)
-@click.option("--label", default="smsops run", show_default=True, help="Names this run.")
-@click.pass_obj
-def state_save(root: Path, branch: str, remote: str, label: str) -> None:
-    """Commit the ledger to the state branch and push it, after a run."""
-    project = load_project(root)
-    save(root, project.settings.database, label, branch, remote)
-    click.echo(_("ledger saved to {branch}").format(branch=branch))
-
-
-@state.command("release")
-@click.option("--branch", default=DEFAULT_BRANCH, show_default=True)
-@click.option("--remote", default="origin", show_default=True)
-@click.pass_obj
-def state_release(root: Path, branch: str, remote: str) -> None:
-    """Remove the in-progress mark of a run that never saved (after checking its log)."""
-    release(root, branch, remote)
-    click.echo(_("{branch} released").format(branch=branch))
+cli.add_command(state)
 
 
 def main() -> None:
