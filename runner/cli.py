@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import os
 import sqlite3
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from runner.analytics import RENDERERS as REPORT_RENDERERS
+from runner.analytics import kpis
 from runner.audience import contacts_db
 from runner.audience.importer import import_list
 from runner.audience.report import import_summary, rejected_lines
@@ -28,7 +31,10 @@ from runner.phones import DEMO_HASH_KEY, HASH_KEY_ENV, InvalidPhone, MissingHash
 from runner.plan import Planner
 from runner.plan_output import RENDERERS as PLAN_RENDERERS
 from runner.project import Project, load_project
+from runner.providers import make_provider
 from runner.run import Options, run_campaigns, send_tests
+from runner.store import open_store
+from runner.sync import SyncReport, sync
 from runner.timeparse import parse_datetime
 from runner.validate import validate as run_validate
 from runner.window import refusal
@@ -311,6 +317,50 @@ def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | 
 
 
 cli.add_command(state)
+
+
+@cli.command("sync")
+@click.option("--at", metavar="T", help="Stand-in for now (ISO 8601).")
+@click.pass_obj
+def sync_command(root: Path, at: str | None) -> None:
+    """Pull delivery reports and replies (STOP -> opt-out) from providers with a pull API."""
+    project = load_project(root)
+    clock = _clock(at, project.settings.zone)
+    key = _hash_key(project)
+    conn = open_store(project.root / project.settings.database).conn
+    names = {project.settings.provider} | {c.provider for c in project.campaigns.values()
+                                           if c.provider}
+
+    async def pull_all() -> list[SyncReport]:
+        results = []
+        for name in sorted(names):
+            provider = make_provider(project, name, os.environ, clock)
+            try:
+                results.append(await sync(conn, provider, clock(), key))
+            finally:
+                await provider.aclose()
+        return results
+
+    for result in asyncio.run(pull_all()):
+        if result.pulled:
+            click.echo(_("{provider}: {reports} reports applied, {replies} replies, {optouts} new "
+                         "opt-outs").format(**vars(result)))
+        else:
+            click.echo(_("{provider}: no pull API; its reports reach smsops serve").format(
+                provider=result.provider))
+
+
+@cli.command("report")
+@click.argument("campaign_ids", nargs=-1, metavar="[ID]...")
+@click.option("--format", "fmt", type=click.Choice(sorted(REPORT_RENDERERS)), default="text",
+              show_default=True)
+@click.pass_obj
+def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str) -> None:
+    """The CCI sheet's KPIs per campaign: deliverability, delivery speed, clicks, conversions,
+    bounces (NPAI), and opt-outs."""
+    project = load_project(root)
+    conn = open_store(project.root / project.settings.database).conn
+    click.echo(REPORT_RENDERERS[fmt](kpis(conn, campaign_ids)))
 
 
 def main() -> None:

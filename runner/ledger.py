@@ -6,11 +6,13 @@ so a crash leaves `sending` rows, which are reconciled or marked `in_doubt`, nev
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from runner.providers.base import Report
 from runner.store import event, iso, transaction
 
 
@@ -129,3 +131,29 @@ def spent(conn: sqlite3.Connection, campaign_id: str) -> float:
 def opted_out(conn: sqlite3.Connection, phone_hash: str) -> bool:
     return conn.execute("SELECT 1 FROM optouts WHERE phone_hash = ?",
                         (phone_hash,)).fetchone() is not None
+
+
+FINAL = ("delivered", "failed")
+
+
+def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
+    """Apply a delivery report; False when it changes nothing (unknown message, or the message
+    already final: duplicate and late reports never downgrade a final state)."""
+    row = conn.execute("SELECT status FROM messages WHERE id = ?", (found.reference,)).fetchone()
+    if row is None or row[0] in FINAL or row[0] in ("queued", "expired"):
+        return False
+    at = iso(found.at or now)
+    with transaction(conn):
+        if found.state == "delivered":
+            conn.execute("UPDATE messages SET status = 'delivered', delivered_at = ?, "
+                         "updated_at = ? WHERE id = ?", (at, iso(now), found.reference))
+        elif found.state in ("failed", "unknown"):
+            failure = found.failure or ("permanent" if found.state == "failed" else "temporary")
+            conn.execute("UPDATE messages SET status = 'failed', failure = ?, failed_at = ?, "
+                         "updated_at = ? WHERE id = ?", (failure, at, iso(now), found.reference))
+        else:  # pending: at least it reached the provider
+            conn.execute("UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? "
+                         "AND status IN ('sending', 'in_doubt')", (iso(now), found.reference))
+        event(conn, found.reference, found.at or now, "report", found.state,
+              json.dumps(dict(found.raw), ensure_ascii=False))
+    return True

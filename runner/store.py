@@ -47,7 +47,70 @@ def _v1(db: sqlite_utils.Database) -> None:
                          pk="phone_hash")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Opt-outs know the campaign they answered; the KPI view of product.md."""
+    db.execute("ALTER TABLE optouts ADD COLUMN campaign_id TEXT")
+    db.execute("CREATE INDEX messages_campaign ON messages (campaign_id, status)")
+    db.execute(CAMPAIGN_KPIS)
+
+
+# product.md "Results database": every rate a fraction, NULL when its denominator is 0; test
+# sends count nowhere; `sent` = reached the provider (sent, delivered, failed).
+CAMPAIGN_KPIS = """
+CREATE VIEW campaign_kpis AS
+WITH m AS (SELECT * FROM messages WHERE test = 0),
+speeds AS (
+    SELECT campaign_id, ROUND((julianday(delivered_at) - julianday(sent_at)) * 86400, 3) AS secs,
+           ROW_NUMBER() OVER (PARTITION BY campaign_id ORDER BY
+               (julianday(delivered_at) - julianday(sent_at))) AS rn,
+           COUNT(*) OVER (PARTITION BY campaign_id) AS n
+    FROM m WHERE status = 'delivered' AND delivered_at IS NOT NULL AND sent_at IS NOT NULL),
+speed AS (
+    SELECT campaign_id,
+           AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN secs END) AS median,
+           MIN(CASE WHEN rn >= 0.9 * n THEN secs END) AS p90
+    FROM speeds GROUP BY campaign_id),
+counts AS (
+    SELECT campaign_id,
+           SUM(status IN ('sent', 'delivered', 'failed')) AS sent,
+           SUM(status = 'delivered') AS delivered,
+           SUM(status = 'failed') AS failed,
+           SUM(status = 'failed' AND failure = 'permanent') AS bounced,
+           SUM(status = 'in_doubt') AS in_doubt,
+           SUM(status = 'expired') AS expired,
+           SUM(CASE WHEN status IN ('sent', 'delivered', 'failed', 'in_doubt') THEN parts END)
+               AS sms_parts,
+           SUM(CASE WHEN status IN ('sent', 'delivered', 'failed', 'in_doubt') THEN cost_eur END)
+               AS cost_eur
+    FROM m GROUP BY campaign_id),
+clickers AS (SELECT campaign_id, COUNT(DISTINCT message_id) AS n FROM clicks
+             GROUP BY campaign_id),
+sales AS (SELECT campaign_id, COUNT(*) AS n, SUM(amount_eur) AS revenue FROM conversions
+          GROUP BY campaign_id),
+stops AS (SELECT campaign_id, COUNT(*) AS n FROM optouts WHERE campaign_id IS NOT NULL
+          GROUP BY campaign_id)
+SELECT counts.campaign_id, campaigns.objective, counts.sent, counts.delivered, counts.failed,
+       counts.in_doubt, counts.expired,
+       CAST(counts.delivered AS REAL) / NULLIF(counts.sent, 0) AS deliverability_rate,
+       speed.median AS delivery_seconds_median, speed.p90 AS delivery_seconds_p90,
+       COALESCE(clickers.n, 0) AS unique_clickers,
+       CAST(COALESCE(clickers.n, 0) AS REAL) / NULLIF(counts.delivered, 0) AS click_rate,
+       COALESCE(sales.n, 0) AS conversions,
+       CAST(COALESCE(sales.n, 0) AS REAL) / NULLIF(counts.delivered, 0) AS conversion_rate,
+       COALESCE(sales.revenue, 0) AS revenue_eur,
+       CAST(counts.bounced AS REAL) / NULLIF(counts.sent, 0) AS bounce_rate,
+       COALESCE(stops.n, 0) AS optouts,
+       CAST(COALESCE(stops.n, 0) AS REAL) / NULLIF(counts.delivered, 0) AS optout_rate,
+       COALESCE(counts.sms_parts, 0) AS sms_parts, ROUND(COALESCE(counts.cost_eur, 0), 4) AS cost_eur
+FROM counts
+LEFT JOIN campaigns ON campaigns.id = counts.campaign_id
+LEFT JOIN speed ON speed.campaign_id = counts.campaign_id
+LEFT JOIN clickers ON clickers.campaign_id = counts.campaign_id
+LEFT JOIN sales ON sales.campaign_id = counts.campaign_id
+LEFT JOIN stops ON stops.campaign_id = counts.campaign_id
+"""
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def open_store(path: Path) -> sqlite_utils.Database:

@@ -162,7 +162,7 @@ def test_an_opt_out_before_the_run_is_never_sent_to(run):
     results = run.dir / "smsops.db"
     run("2027-01-07 09:00")  # creates the results database, nothing due yet
     db = sqlite3.connect(results)
-    db.execute("INSERT INTO optouts VALUES (?, '2027-01-06', 'test', 'sms')",
+    db.execute("INSERT INTO optouts (phone_hash, at, source, channel) VALUES (?, '2027-01-06', 'test', 'sms')",
                (phone_hash("+33639980001", DEMO_HASH_KEY),))
     db.commit()
     assert run("2027-01-07 10:00")[VENTE].sent == 7
@@ -174,7 +174,7 @@ def test_an_opt_out_while_waiting_expires_the_message(project_dir):
     run = Run(project_dir)
     assert run("2027-01-07 10:00")[VENTE].waiting == 1
     db = sqlite3.connect(run.dir / "smsops.db")
-    db.execute("INSERT INTO optouts VALUES (?, '2027-01-07', 'test', 'sms')",
+    db.execute("INSERT INTO optouts (phone_hash, at, source, channel) VALUES (?, '2027-01-07', 'test', 'sms')",
                (phone_hash(example("PF"), DEMO_HASH_KEY),))
     db.commit()
     later = run("2027-01-07 19:00")[VENTE]

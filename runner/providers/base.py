@@ -57,6 +57,22 @@ class Report:
     raw: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A reply from a recipient (a STOP, say)."""
+
+    sender: str  # E.164
+    text: str
+    at: datetime
+    reference: str | None = None  # our message it answers, when the provider knows
+
+
+class Puller(Protocol):
+    """A provider with a pull API (`smsops sync`): its reports and replies so far."""
+
+    async def pull(self) -> tuple[list[Report], list[Inbound]]: ...
+
+
 class SendError(Exception):
     def __init__(self, message: str, raw: str = "") -> None:
         super().__init__(message)

@@ -17,7 +17,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from runner.providers.base import Accepted, Capabilities, Failure, OutgoingMessage, Report, State
+from runner.providers.base import (
+    Accepted,
+    Capabilities,
+    Failure,
+    Inbound,
+    OutgoingMessage,
+    Report,
+    State,
+)
 from runner.store import iso
 
 CRASH_ENV = "SMSOPS_SIMULATOR_CRASH"  # tests only: "before:N" or "after:N" accepted sends
@@ -32,14 +40,6 @@ class Behaviour:
     invalid_rate: float = 0.02  # permanent failure: the bounce (NPAI) of the CCI sheet
     delay_seconds: tuple[float, float] = (2.0, 30.0)
     stop_rate: float = 0.01  # recipients who answer STOP
-
-
-@dataclass(frozen=True)
-class Inbound:
-    sender: str
-    text: str
-    at: datetime
-    reference: str
 
 
 class SimulatorProvider:
@@ -100,6 +100,9 @@ class SimulatorProvider:
         rows = self.db.execute("SELECT reference, sent_to, accepted_at FROM outbox ORDER BY id")
         return [Inbound(to, "STOP", datetime.fromisoformat(at) + timedelta(minutes=5), ref)
                 for ref, to, at in rows if self._draw(ref, "stop") < self.behaviour.stop_rate]
+
+    async def pull(self) -> tuple[list[Report], list[Inbound]]:
+        return self.reports(), self.replies()
 
     async def aclose(self) -> None:
         self.db.close()

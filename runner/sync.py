@@ -1,0 +1,45 @@
+"""`smsops sync`: pull delivery reports and replies from providers that have a pull API, and
+apply them as the webhooks would (reports to the ledger, STOP replies to the suppression list)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from runner import ledger, optout
+from runner.phones import phone_hash
+from runner.providers.base import Inbound, Provider
+
+
+@dataclass
+class SyncReport:
+    provider: str
+    pulled: bool = False
+    reports: int = 0  # that changed a message
+    optouts: int = 0  # new numbers on the suppression list
+    replies: int = 0
+
+
+async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
+               hash_key: str) -> SyncReport:
+    result = SyncReport(provider.name)
+    pull = getattr(provider, "pull", None)
+    if pull is None:
+        return result  # this provider pushes its reports to `smsops serve`
+    reports, replies = await pull()
+    result.pulled = True
+    result.reports = sum(ledger.report(conn, found, now) for found in reports)
+    for reply in replies:
+        result.replies += 1
+        result.optouts += apply_reply(conn, reply, hash_key)
+    return result
+
+
+def apply_reply(conn: sqlite3.Connection, reply: Inbound, hash_key: str) -> bool:
+    """A STOP (in any wording) suppresses the number at once; True when it was new."""
+    if not optout.is_stop(reply.text):
+        return False
+    hashed = phone_hash(reply.sender, hash_key)
+    return optout.add(conn, hashed, reply.at, source="reply", channel="sms",
+                      campaign_id=optout.last_campaign(conn, hashed))

@@ -1,0 +1,108 @@
+"""Delivery reports and STOP replies into the ledger (never downgrading a final state), and
+the KPIs of the CCI sheet with product.md's exact definitions."""
+
+import json
+import sqlite3
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from runner import ledger
+from runner.analytics import kpis
+from runner.phones import phone_hash
+from runner.providers.base import Inbound, Report
+from runner.store import open_store
+from runner.sync import apply_reply
+from tests.conftest import run_cli
+
+PARIS = ZoneInfo("Europe/Paris")
+SENT = datetime(2027, 1, 7, 10, 0, tzinfo=PARIS)
+
+
+def results_with(tmp_path, rows):
+    """A results database holding messages (id, status, failure, seconds to delivery)."""
+    db = open_store(tmp_path / "smsops.db").conn
+    db.execute("INSERT INTO campaigns (id, objective) VALUES ('c', 'store_visit')")
+    for n, (status, failure, seconds) in enumerate(rows):
+        delivered = (SENT + timedelta(seconds=seconds)).isoformat() if seconds is not None else None
+        db.execute("INSERT INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked, "
+                   "status, failure, parts, cost_eur, sent_at, delivered_at) "
+                   "VALUES (?, 'c', 'o', ?, 'm', ?, ?, 2, 0.09, ?, ?)",
+                   (f"m{n}", f"h{n}", status, failure, SENT.isoformat(), delivered))
+    return db
+
+
+def test_kpis_follow_the_contract_definitions(tmp_path):
+    rows = [("delivered", None, s) for s in (1, 2, 3, 4, 10, 20, 30, 40, 50, 100)]
+    rows += [("failed", "permanent", None), ("failed", "temporary", None),
+             ("in_doubt", None, None), ("expired", None, None), ("sent", None, None)]
+    db = results_with(tmp_path, rows)
+    db.execute("INSERT INTO clicks (message_id, campaign_id, at) VALUES ('m0', 'c', 'x'), "
+               "('m0', 'c', 'y'), ('m1', 'c', 'z')")
+    db.execute("INSERT INTO conversions (campaign_id, message_id, code, at, amount_eur) "
+               "VALUES ('c', 'm0', 'A', 'x', 30.0), ('c', 'm2', 'B', 'y', 12.5)")
+    db.execute("INSERT INTO optouts VALUES ('h3', 'x', 'reply', 'sms', 'c')")
+    [row] = kpis(db)
+    assert (row["sent"], row["delivered"], row["failed"], row["in_doubt"]) == (13, 10, 2, 1)
+    assert row["deliverability_rate"] == 10 / 13
+    assert row["delivery_seconds_median"] == 15  # (10 + 20) / 2
+    assert row["delivery_seconds_p90"] == 50  # the 9th of 10
+    assert (row["unique_clickers"], row["click_rate"]) == (2, 0.2)
+    assert (row["conversions"], row["conversion_rate"], row["revenue_eur"]) == (2, 0.2, 42.5)
+    assert row["bounce_rate"] == 1 / 13  # only the permanent failure: the NPAI of the sheet
+    assert (row["optouts"], row["optout_rate"]) == (1, 0.1)
+    assert (row["sms_parts"], row["cost_eur"]) == (28, 1.26)  # sent + delivered + failed + in doubt
+
+
+def test_rates_are_null_when_nothing_was_delivered(tmp_path):
+    [row] = kpis(results_with(tmp_path, [("in_doubt", None, None)]))
+    assert row["deliverability_rate"] is None and row["click_rate"] is None
+
+
+def test_reports_never_downgrade_a_final_state(tmp_path):
+    db = results_with(tmp_path, [("sent", None, None)])
+    now = SENT + timedelta(minutes=1)
+    assert ledger.report(db, Report("m0", "pending"), now) is True
+    assert ledger.report(db, Report("m0", "delivered", SENT + timedelta(seconds=9)), now) is True
+    assert ledger.report(db, Report("m0", "failed", failure="permanent"), now) is False  # late
+    assert ledger.report(db, Report("m0", "delivered"), now) is False  # duplicate
+    assert ledger.report(db, Report("unknown", "delivered"), now) is False
+    assert db.execute("SELECT status, delivered_at FROM messages").fetchone() == (
+        "delivered", (SENT + timedelta(seconds=9)).isoformat(timespec="milliseconds"))
+
+
+def test_a_report_for_a_message_in_doubt_settles_it(tmp_path):
+    db = results_with(tmp_path, [("in_doubt", None, None)])
+    assert ledger.report(db, Report("m0", "failed", failure="permanent"), SENT)
+    assert db.execute("SELECT status, failure FROM messages").fetchone() == ("failed", "permanent")
+
+
+def test_a_stop_reply_suppresses_the_number_for_the_campaign_it_answers(tmp_path):
+    db = results_with(tmp_path, [])
+    db.execute("INSERT INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked, "
+               "status, sent_at) VALUES ('x', 'c', 'o', ?, 'm', 'delivered', ?)",
+               (phone_hash("+33639980001", "k"), SENT.isoformat()))
+    assert apply_reply(db, Inbound("+33639980001", "Stop merci", SENT), "k") is True
+    assert apply_reply(db, Inbound("+33639980001", "STOP", SENT), "k") is False  # already
+    assert apply_reply(db, Inbound("+33639980002", "Merci !", SENT), "k") is False
+    assert db.execute("SELECT campaign_id, source FROM optouts").fetchall() == [("c", "reply")]
+
+
+def test_sync_then_report_on_the_simulator_and_the_next_run_skips_the_opt_out(project_dir):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  simulator:\n", "  simulator:\n    stop_rate: 1.0\n"))  # everybody answers STOP
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+    synced = run_cli(project_dir, "sync")
+    assert synced.stdout == "simulator: 8 reports applied, 8 replies, 8 new opt-outs\n"
+    report = json.loads(run_cli(project_dir, "report", "--format", "json").stdout)
+    [row] = report["campaigns"]
+    assert (row["campaign_id"], row["sent"], row["optouts"], row["optout_rate"]) == (
+        "vente-privee", 8, 8, row["optouts"] / row["delivered"])
+    later = run_cli(project_dir, "run", "--at", "2027-01-11T11:31+01:00", "--campaign",
+                    "carte-hiver")
+    # 7 regulars; 6 of them said STOP to the private sale; the 7th never received it
+    assert later.stdout.startswith("carte-hiver 2027-01-11T11:30+0100: 1 sent")
+    outbox = sqlite3.connect(project_dir / "simulator.db").execute(
+        "SELECT sent_to FROM outbox ORDER BY id").fetchall()
+    assert len(outbox) == 9 and outbox[8] not in outbox[:8]
