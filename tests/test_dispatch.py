@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import pytest
 
+from runner import optout
 from runner.diagnostics import SmsopsError
 from runner.lock import RunLock
 from runner.phones import DEMO_HASH_KEY, parse_phone, phone_hash
@@ -162,9 +163,8 @@ def test_an_opt_out_before_the_run_is_never_sent_to(run):
     results = run.dir / "smsops.db"
     run("2027-01-07 09:00")  # creates the results database, nothing due yet
     db = sqlite3.connect(results)
-    db.execute("INSERT INTO optouts (phone_hash, at, source, channel) VALUES (?, '2027-01-06', 'test', 'sms')",
-               (phone_hash("+33639980001", DEMO_HASH_KEY),))
-    db.commit()
+    db.isolation_level = None
+    optout.add(db, phone_hash("+33639980001", DEMO_HASH_KEY), at("2027-01-06 12:00"), "test", "sms")
     assert run("2027-01-07 10:00")[VENTE].sent == 7
     assert "+33639980001" not in {to for _r, to, _t, _a in run.outbox()}
 
@@ -174,9 +174,8 @@ def test_an_opt_out_while_waiting_expires_the_message(project_dir):
     run = Run(project_dir)
     assert run("2027-01-07 10:00")[VENTE].waiting == 1
     db = sqlite3.connect(run.dir / "smsops.db")
-    db.execute("INSERT INTO optouts (phone_hash, at, source, channel) VALUES (?, '2027-01-07', 'test', 'sms')",
-               (phone_hash(example("PF"), DEMO_HASH_KEY),))
-    db.commit()
+    db.isolation_level = None
+    optout.add(db, phone_hash(example("PF"), DEMO_HASH_KEY), at("2027-01-07 12:00"), "test", "sms")
     later = run("2027-01-07 19:00")[VENTE]
     assert (later.sent, later.expired) == (0, 1)
     assert example("PF") not in {to for _r, to, _t, _a in run.outbox()}

@@ -30,7 +30,8 @@ def repos(tmp_path):
 def ledger_with(path, rows):
     db = open_store(path)
     for n in range(rows):
-        db.execute("INSERT INTO optouts (phone_hash, at, source, channel) VALUES (?, '2027-01-01', 'test', 'sms')", (f"h{n}",))
+        db.execute("INSERT INTO optouts (phone_hash, at, source, channel) "
+                   "VALUES (?, '2027-01-01', 'test', 'sms')", (f"h{n}",))
     db.conn.close()
 
 
