@@ -1,0 +1,84 @@
+"""`smsops optout ...` and `smsops forget`: one suppression list of hashes; erasure that
+leaves no clear number anywhere and keeps the person suppressed."""
+
+import json
+import sqlite3
+
+from runner.phones import DEMO_HASH_KEY, phone_hash
+from tests.conftest import run_cli, write
+
+AT = "2027-01-07T10:00+01:00"
+
+
+def optouts(project_dir):
+    return json.loads(run_cli(project_dir, "optout", "list", "--format", "json").stdout)["optouts"]
+
+
+def test_add_then_list_shows_hashes_never_numbers(project_dir):
+    result = run_cli(project_dir, "optout", "add", "06 39 98 00 07", "--source", "phone-call")
+    assert result.stdout == "06 39 98 00 07: suppressed\n"
+    again = run_cli(project_dir, "optout", "add", "+33639980007")
+    assert again.stdout == "+33639980007: already suppressed\n"
+    [row] = optouts(project_dir)
+    assert (row["phone_hash"], row["source"]) == (phone_hash("+33639980007", DEMO_HASH_KEY),
+                                                  "phone-call")
+    listing = run_cli(project_dir, "optout", "list").stdout
+    assert "39980007" not in listing and "1 suppressed" in listing
+
+
+def test_removing_needs_new_consent_evidence_kept_privately(project_dir):
+    run_cli(project_dir, "optout", "add", "06 39 98 00 07")
+    assert run_cli(project_dir, "optout", "remove", "06 39 98 00 07").exit_code == 2
+    result = run_cli(project_dir, "optout", "remove", "06 39 98 00 07", "--consent-evidence",
+                     "store:Nantes-paper-form-v3 2027-02-01")
+    assert result.exit_code == 0 and optouts(project_dir) == []
+    private = sqlite3.connect(project_dir / "contacts.db")
+    assert private.execute("SELECT evidence FROM resubscriptions").fetchall() == [
+        ("store:Nantes-paper-form-v3 2027-02-01",)]
+
+
+def test_a_provider_stop_list_is_imported(project_dir):
+    write(project_dir / "brevo-blacklist.csv", "Téléphone;Date\n+33639980001;2026-10-01\n"
+          "06 39 98 00 02;2026-10-02\nnot a number;2026-10-03\n")
+    result = run_cli(project_dir, "optout", "import", str(project_dir / "brevo-blacklist.csv"),
+                     "--source", "brevo")
+    assert result.stdout == "2 numbers added to the suppression list, 1 invalid\n"
+    assert "brevo-blacklist.csv:4: letters in the number" in result.stderr
+    assert {row["source"] for row in optouts(project_dir)} == {"brevo"}
+
+
+def every_text(project_dir):
+    """Everything smsops wrote, as text: the databases' rows and the files beside them."""
+    texts = []
+    for name in ("smsops.db", "contacts.db", "simulator.db"):
+        db = sqlite3.connect(project_dir / name)
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            texts += [repr(row) for row in db.execute(f'SELECT * FROM "{table}"')]
+    texts += [p.read_text(encoding="utf-8") for p in (project_dir / "rejected").glob("*.csv")]
+    return "\n".join(texts)
+
+
+def test_forget_leaves_no_trace_of_the_number_and_keeps_it_suppressed(project_dir):
+    csv = project_dir / "audiences" / "clients.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("06 39 98 00 06;Zoé", "6,39980006E+08;Zoé"),
+                   encoding="utf-8")  # rejected: its value sits in the rejected-rows report
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    assert run_cli(project_dir, "run", "--at", AT).exit_code == 0
+    assert run_cli(project_dir, "sync").exit_code == 0
+    assert "39980001" in every_text(project_dir)
+    result = run_cli(project_dir, "forget", "06 39 98 00 01")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("erased: 1 contact rows, 1 messages anonymised")
+    assert "clients, line 2" in result.stdout
+    text = every_text(project_dir)
+    for form in ("39980001", "39 98 00 01", "** 01", "Camille"):
+        assert form not in text, form
+    assert phone_hash("+33639980001", DEMO_HASH_KEY) in text  # only on the suppression list
+    assert json.loads(run_cli(project_dir, "report", "--format", "json").stdout)[
+        "campaigns"][0]["sent"] == 7  # the KPIs keep the erased message (Zoé was invalid)
+    # the CSV still has the person: re-imported, still never sent to
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    later = run_cli(project_dir, "run", "--at", "2027-01-11T11:31+01:00", "--campaign",
+                    "carte-hiver")
+    sent_to = sqlite3.connect(project_dir / "simulator.db").execute("SELECT sent_to FROM outbox")
+    assert ("+33639980001",) not in sent_to.fetchall(), later.output
