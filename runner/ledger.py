@@ -146,7 +146,8 @@ def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
     with transaction(conn):
         if found.state == "delivered":
             conn.execute("UPDATE messages SET status = 'delivered', delivered_at = ?, "
-                         "updated_at = ? WHERE id = ?", (at, iso(now), found.reference))
+                         "delivery_seconds = ROUND((julianday(?) - julianday(sent_at)) * 86400, 3),"
+                         " updated_at = ? WHERE id = ?", (at, at, iso(now), found.reference))
         elif found.state in ("failed", "unknown"):
             failure = found.failure or ("permanent" if found.state == "failed" else "temporary")
             conn.execute("UPDATE messages SET status = 'failed', failure = ?, failed_at = ?, "

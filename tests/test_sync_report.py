@@ -25,9 +25,9 @@ def results_with(tmp_path, rows):
     for n, (status, failure, seconds) in enumerate(rows):
         delivered = (SENT + timedelta(seconds=seconds)).isoformat() if seconds is not None else None
         db.execute("INSERT INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked, "
-                   "status, failure, parts, cost_eur, sent_at, delivered_at) "
-                   "VALUES (?, 'c', 'o', ?, 'm', ?, ?, 2, 0.09, ?, ?)",
-                   (f"m{n}", f"h{n}", status, failure, SENT.isoformat(), delivered))
+                   "status, failure, parts, cost_eur, sent_at, delivered_at, delivery_seconds) "
+                   "VALUES (?, 'c', 'o', ?, 'm', ?, ?, 2, 0.09, ?, ?, ?)",
+                   (f"m{n}", f"h{n}", status, failure, SENT.isoformat(), delivered, seconds))
     return db
 
 
@@ -66,8 +66,8 @@ def test_reports_never_downgrade_a_final_state(tmp_path):
     assert ledger.report(db, Report("m0", "failed", failure="permanent"), now) is False  # late
     assert ledger.report(db, Report("m0", "delivered"), now) is False  # duplicate
     assert ledger.report(db, Report("unknown", "delivered"), now) is False
-    assert db.execute("SELECT status, delivered_at FROM messages").fetchone() == (
-        "delivered", (SENT + timedelta(seconds=9)).isoformat(timespec="milliseconds"))
+    assert db.execute("SELECT status, delivered_at, delivery_seconds FROM messages").fetchone() == (
+        "delivered", (SENT + timedelta(seconds=9)).isoformat(timespec="milliseconds"), 9.0)
 
 
 def test_a_report_for_a_message_in_doubt_settles_it(tmp_path):
