@@ -86,15 +86,12 @@ class Planner:
             rate_per_second=rate, duration_seconds=round(sum(regions.values()) / rate, 1),
             missed=timing.missed, by_region=dict(regions))
 
-    def _recipient(self) -> str:
-        return self.audience.recipient
-
     def _scan(self, campaign: Campaign, scope: str, params: list[object]) -> _Scan:
         """One pass over the segment: each bucket, each territory, and each distinct rendering
         once with how many recipients get it, so the worst case and the SMS total are exact."""
         fields = sorted({p.field for p in parse_template(campaign.message)[0]})
         selected = "".join(f", {quote(f)}" for f in fields)
-        sql = (f"SELECT CASE WHEN {self._recipient()} THEN 'recipient' WHEN _bucket = 'ok' "
+        sql = (f"SELECT CASE WHEN {self.audience.recipient} THEN 'recipient' WHEN _bucket = 'ok' "
                f"THEN 'opted_out' ELSE _bucket END, _region{selected}, COUNT(*) FROM contacts "
                f"WHERE {scope} GROUP BY 1, 2{selected}")
         scan = _Scan()
@@ -107,7 +104,7 @@ class Planner:
         return scan
 
     def _samples(self, campaign: Campaign, scope: str, params: list[object]) -> list[Sample]:
-        sql = (f"SELECT * FROM contacts WHERE {scope} AND {self._recipient()} "
+        sql = (f"SELECT * FROM contacts WHERE {scope} AND {self.audience.recipient} "
                f"ORDER BY _line LIMIT 3")
         cursor = self.db.execute(sql, params)
         names = [d[0] for d in cursor.description]

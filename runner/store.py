@@ -6,7 +6,7 @@ user_version), applied on open, so an old database is upgraded in place, never r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -179,14 +179,3 @@ def event(conn: sqlite3.Connection, message_id: str, at: datetime, kind: str, st
           detail: str = "") -> None:
     conn.execute("INSERT INTO message_events (message_id, at, kind, state, detail) "
                  "VALUES (?, ?, ?, ?, ?)", (message_id, iso(at), kind, state, detail))
-
-
-def optout_hashes(conn: sqlite3.Connection, hashes: Iterable[str]) -> set[str]:
-    wanted = list(hashes)
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        found |= {row[0] for row in conn.execute(
-            f"SELECT phone_hash FROM optouts WHERE phone_hash IN ({','.join('?' * len(chunk))})",
-            chunk)}
-    return found

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from runner import ledger, optout
 from runner.phones import phone_hash
-from runner.providers.base import Inbound, Provider
+from runner.providers.base import Inbound, Provider, Puller
 
 
 @dataclass
@@ -24,10 +24,9 @@ class SyncReport:
 async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
                hash_key: str) -> SyncReport:
     result = SyncReport(provider.name)
-    pull = getattr(provider, "pull", None)
-    if pull is None:
+    if not isinstance(provider, Puller):
         return result  # this provider pushes its reports to `smsops serve`
-    reports, replies = await pull()
+    reports, replies = await provider.pull()
     result.pulled = True
     result.reports = sum(ledger.report(conn, found, now) for found in reports)
     for reply in replies:

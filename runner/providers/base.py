@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from runner.text import Encoding
 
@@ -67,6 +67,7 @@ class Inbound:
     reference: str | None = None  # our message it answers, when the provider knows
 
 
+@runtime_checkable
 class Puller(Protocol):
     """A provider with a pull API (`smsops sync`): its reports and replies so far."""
 
