@@ -140,7 +140,26 @@ SPEEDS_V3 = """speeds AS (
     FROM messages INDEXED BY messages_speed
     WHERE test = 0 AND status = 'delivered' AND delivery_seconds IS NOT NULL),"""
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """Per-recipient short links and promo codes (set when the message is claimed), the raw
+    webhook calls (numbers masked), and conversions that know the order they came from."""
+    db.execute("ALTER TABLE messages ADD COLUMN link_token TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN promo_code TEXT")
+    db.execute("CREATE UNIQUE INDEX messages_link_token ON messages (link_token) "
+               "WHERE link_token IS NOT NULL")
+    db.execute("CREATE UNIQUE INDEX messages_promo_code ON messages (promo_code) "
+               "WHERE promo_code IS NOT NULL")
+    db.table("webhook_calls").create({"id": int, "received_at": str, "provider": str, "kind": str,
+                                      "method": str, "path": str, "params": str, "body": str,
+                                      "outcome": str, "detail": str}, pk="id")
+    db.execute("ALTER TABLE conversions ADD COLUMN order_id TEXT")
+    db.execute("ALTER TABLE conversions ADD COLUMN source TEXT")
+    db.execute("ALTER TABLE conversions ADD COLUMN imported_at TEXT")
+    db.execute("CREATE UNIQUE INDEX conversions_order ON conversions (code, order_id)")
+    db.table("clicks").create_index(["campaign_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def open_store(path: Path) -> sqlite_utils.Database:

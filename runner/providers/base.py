@@ -67,6 +67,30 @@ class Inbound:
     reference: str | None = None  # our message it answers, when the provider knows
 
 
+@dataclass(frozen=True)
+class WebhookCall:
+    """One HTTP call a provider made to `smsops serve`, already authenticated by its token."""
+
+    kind: Literal["dlr", "mo"]  # delivery report or inbound message (the route it came in on)
+    method: str
+    url: str  # exactly as the provider called it, query included: signatures cover it
+    headers: Mapping[str, str]  # names in lower case
+    params: Mapping[str, str]  # the query string, then the form fields of a form body
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a webhook call or a pull brought: reports and replies, in our words."""
+
+    reports: list[Report] = field(default_factory=list)
+    replies: list[Inbound] = field(default_factory=list)
+
+
+class Forged(Exception):
+    """The call does not carry the provider's valid signature: reject it and store nothing."""
+
+
 @runtime_checkable
 class Puller(Protocol):
     """A provider with a pull API (`smsops sync`): its reports and replies so far."""
