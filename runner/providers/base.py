@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
+from urllib.parse import urlencode
 
 from runner.text import Encoding
 
@@ -85,6 +86,17 @@ class Received:
 
     reports: list[Report] = field(default_factory=list)
     replies: list[Inbound] = field(default_factory=list)
+
+
+WEBHOOK_TOKEN_ENV = "SMSOPS_WEBHOOK_TOKEN"  # the secret every webhook URL carries as `token`
+
+
+def callback_url(url: str, env: Mapping[str, str], **params: str) -> str:
+    """`url` (a `/-/smsops/dlr/<provider>` or `/mo/` route of `smsops serve`) with our params and
+    the webhook token appended, for providers that take a callback URL per message or account."""
+    token = env.get(WEBHOOK_TOKEN_ENV)
+    query = urlencode({**params, **({"token": token} if token else {})})
+    return url + ("&" if "?" in url else "?") + query if query else url
 
 
 class Forged(Exception):
