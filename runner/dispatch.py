@@ -16,6 +16,7 @@ from runner.audience.segments import quote
 from runner.audience.selection import Audience
 from runner.i18n import _
 from runner.occurrence import Occurrence, occurrence
+from runner.personalize import Extras, contact_fields, new_extras, personalize
 from runner.phones import Phone, mask, phone_hash
 from runner.project import Campaign, Project
 from runner.providers.base import (
@@ -26,7 +27,7 @@ from runner.providers.base import (
     ProviderConfigError,
     Refused,
 )
-from runner.text import parse_template, render, sms_parts
+from runner.text import sms_parts
 from runner.window import is_allowed
 
 Clock = Callable[[], datetime]
@@ -159,7 +160,7 @@ class Dispatcher:
         if not waiting:
             return []
         segment = self.project.segments[campaign.segment]
-        fields = sorted({p.field for p in parse_template(campaign.message)[0]})
+        fields = contact_fields(campaign)
         columns = "".join(f", {quote(f)}" for f in fields)
         rows = self.audience.db.execute(
             f"SELECT _hash, _phone{columns} FROM contacts WHERE _list = ? AND _bucket = 'ok'",
@@ -205,9 +206,15 @@ class _Send:
             prepared = self._prepare(recipient)
             if prepared is None:
                 return
-            message, cost = prepared
-            if not ledger.claim(d.store, message.reference, d.clock(), d.run_id,
-                                encoding=message.encoding, parts=message.parts, cost_eur=cost):
+            message, cost, extras = prepared
+            try:
+                claimed = ledger.claim(d.store, message.reference, d.clock(), d.run_id,
+                                       encoding=message.encoding, parts=message.parts, cost_eur=cost,
+                                       link_token=extras.link_token, promo_code=extras.promo_code)
+            except ledger.Collision:
+                self.spent -= cost
+                continue  # another message drew the same token or code: draw again
+            if not claimed:
                 self.spent -= cost
                 return
             try:
@@ -242,7 +249,7 @@ class _Send:
                 d.progress(self.campaign.id, self.outcome.sent)
             return
 
-    def _prepare(self, recipient: _Recipient) -> tuple[OutgoingMessage, float] | None:
+    def _prepare(self, recipient: _Recipient) -> tuple[OutgoingMessage, float, Extras] | None:
         """The message and its cost, if it may go out at this very moment; else None."""
         d, pending, now = self.d, recipient.pending, self.d.clock()
         if self.stopped:
@@ -259,7 +266,8 @@ class _Send:
             return None
         if not is_allowed(now, pending.region, d.project.settings.window, margin=True):
             return None  # stays queued for a run inside the recipient's own window
-        text = render(self.campaign.message, recipient.fields)
+        extras = new_extras(self.campaign, d.project.settings)
+        text = personalize(self.campaign, d.project.settings, recipient.fields, extras)
         encoding, parts = sms_parts(text + (self.provider.capabilities.appends_stop or ""))
         cost = round(parts * self.provider.capabilities.price_eur_per_part, 4)
         budget = self.campaign.max_cost_eur
@@ -268,7 +276,7 @@ class _Send:
             return None
         self.spent += cost  # booked before any await, so concurrent sends cannot overshoot
         sender = self.campaign.sender or d.project.settings.sender
-        return OutgoingMessage(pending.id, recipient.phone, sender, text, encoding, parts), cost
+        return OutgoingMessage(pending.id, recipient.phone, sender, text, encoding, parts), cost, extras
 
     async def _in_doubt(self, message: OutgoingMessage, err: InDoubt) -> None:
         d = self.d

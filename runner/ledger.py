@@ -59,26 +59,27 @@ def pending(conn: sqlite3.Connection, campaign_id: str, occurrence: str) -> list
         "AND status = 'queued' ORDER BY id", (campaign_id, occurrence))]
 
 
+class Collision(Exception):
+    """The random short-link token or promo code is already another message's: draw again."""
+
+
 def claim(conn: sqlite3.Connection, message: str, now: datetime, run_id: int | None, *,
-          encoding: str, parts: int, cost_eur: float) -> bool:
+          encoding: str, parts: int, cost_eur: float, link_token: str | None = None,
+          promo_code: str | None = None) -> bool:
     """queued -> sending, committed before the provider hears of it; False if already taken.
-    The cost is booked now, so that a crash can never let the budget be overspent."""
-    return bool(claim_many(conn, [(message, encoding, parts, cost_eur)], now, run_id))
-
-
-def claim_many(conn: sqlite3.Connection, claims: list[tuple[str, str, int, float]],
-               now: datetime, run_id: int | None) -> set[str]:
-    """claim() for (id, encoding, parts, cost) rows in one transaction; the ids taken."""
-    taken = set()
-    with transaction(conn):
-        for message, encoding, parts, cost in claims:
-            if conn.execute(
-                    "UPDATE messages SET status = 'sending', sending_at = ?, updated_at = ?, "
-                    "attempts = attempts + 1, run_id = ?, encoding = ?, parts = ?, cost_eur = ? "
-                    "WHERE id = ? AND status = 'queued'",
-                    (iso(now), iso(now), run_id, encoding, parts, cost, message)).rowcount == 1:
-                taken.add(message)
-    return taken
+    The cost is booked now, so that a crash can never let the budget be overspent; the short
+    link and promo code too, so that whatever the provider sends is already known here."""
+    try:
+        with transaction(conn):
+            return conn.execute(
+                "UPDATE messages SET status = 'sending', sending_at = ?, updated_at = ?, "
+                "attempts = attempts + 1, run_id = ?, encoding = ?, parts = ?, cost_eur = ?, "
+                "link_token = COALESCE(?, link_token), promo_code = COALESCE(?, promo_code) "
+                "WHERE id = ? AND status = 'queued'",
+                (iso(now), iso(now), run_id, encoding, parts, cost_eur, link_token, promo_code,
+                 message)).rowcount == 1
+    except sqlite3.IntegrityError as err:
+        raise Collision(str(err)) from err
 
 
 def settle(conn: sqlite3.Connection, message: str, now: datetime, status: str, *,

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from runner.audience.segments import quote
 from runner.audience.selection import Audience
 from runner.occurrence import Occurrence, occurrence
+from runner.personalize import contact_fields, personalize
 from runner.phones import mask
 from runner.project import Campaign, Project
-from runner.text import parse_template, render, sms_parts, ucs2_characters
+from runner.text import sms_parts, ucs2_characters
 from runner.window import is_allowed, next_allowed
 
 DEFAULT_RATE_PER_SECOND = 10.0
@@ -89,18 +90,20 @@ class Planner:
     def _scan(self, campaign: Campaign, scope: str, params: list[object]) -> _Scan:
         """One pass over the segment: each bucket, each territory, and each distinct rendering
         once with how many recipients get it, so the worst case and the SMS total are exact."""
-        fields = sorted({p.field for p in parse_template(campaign.message)[0]})
+        fields = contact_fields(campaign)
         selected = "".join(f", {quote(f)}" for f in fields)
         sql = (f"SELECT CASE WHEN {self.audience.recipient} THEN 'recipient' WHEN _bucket = 'ok' "
                f"THEN 'opted_out' ELSE _bucket END, _region{selected}, COUNT(*) FROM contacts "
                f"WHERE {scope} GROUP BY 1, 2{selected}")
         scan = _Scan()
-        scan.add_rendering(render(campaign.message, {}), 0)  # the all-fallbacks one counts too
+        settings = self.project.settings
+        scan.add_rendering(personalize(campaign, settings, {}), 0)  # the all-fallbacks one counts too
         for bucket, region, *values, count in self.db.execute(sql, params):
             scan.buckets[bucket] += count
             if bucket == "recipient":
                 scan.regions[region] += count
-                scan.add_rendering(render(campaign.message, dict(zip(fields, values, strict=True))), count)
+                scan.add_rendering(personalize(campaign, settings, dict(zip(fields, values, strict=True))),
+                                   count)
         return scan
 
     def _samples(self, campaign: Campaign, scope: str, params: list[object]) -> list[Sample]:
@@ -109,7 +112,7 @@ class Planner:
         cursor = self.db.execute(sql, params)
         names = [d[0] for d in cursor.description]
         rows = (dict(zip(names, values, strict=True)) for values in cursor)
-        return [Sample(mask(row["_phone"]), render(campaign.message, {
+        return [Sample(mask(row["_phone"]), personalize(campaign, self.project.settings, {
             k: v for k, v in row.items() if not k.startswith("_")})) for row in rows]
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from runner.audience.columns import MissingColumn, column_plan
 from runner.diagnostics import Diagnostic, Location
 from runner.i18n import _
-from runner.project import ContactList
+from runner.personalize import PROMO_FIELD, has_unique_code
+from runner.project import Campaign, ContactList
 from runner.rules.context import Context
 from runner.text import parse_template
 
@@ -47,7 +48,10 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
         if contacts is None or fields is None:
             continue
         placeholders, _problems = parse_template(campaign.message)
+        yield from _promo_placeholder(campaign, {p.field for p in placeholders})
         for placeholder in placeholders:
+            if placeholder.field == PROMO_FIELD and campaign.promo_code:
+                continue
             if placeholder.field not in fields:
                 where = campaign.doc.find("{" + placeholder.field, "message")
                 yield _unknown(placeholder.field, fields, contacts, where)
@@ -60,6 +64,13 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
             if field not in fields:
                 yield _unknown(field, fields, contacts, segment.doc.key_at("where", *path))
     yield from _declared_columns(ctx)
+
+
+def _promo_placeholder(campaign: Campaign, used: set[str]) -> Iterator[Diagnostic]:
+    if has_unique_code(campaign) and PROMO_FIELD not in used:
+        yield Diagnostic.at(campaign.doc.at("promo_code"), RULE, _(
+            "each recipient gets a unique promo code, but the message never shows it; "
+            "write {promo_code} where the code goes"))
 
 
 def _declared_columns(ctx: Context) -> Iterator[Diagnostic]:

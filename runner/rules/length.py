@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from runner.diagnostics import Diagnostic
 from runner.i18n import _
+from runner.personalize import personalize
 from runner.project import Campaign
 from runner.rules.context import Context
-from runner.text import parse_template, render, sms_parts, static_text, ucs2_characters, units
+from runner.text import parse_template, sms_parts, static_text, ucs2_characters, units
 
 RULE = "length"
 
@@ -25,8 +26,9 @@ def renderings(ctx: Context, campaign: Campaign) -> list[Rendering]:
     """The message for every contact of the campaign's list, plus the one with every fallback."""
     contacts = ctx.contacts_of(campaign)
     rows = list(ctx.records(contacts)) if contacts else []
-    texts: list[tuple[int | None, str]] = [(None, render(campaign.message, {}))]
-    texts += [(line, render(campaign.message, record)) for line, record in rows]
+    settings = ctx.project.settings
+    texts: list[tuple[int | None, str]] = [(None, personalize(campaign, settings, {}))]
+    texts += [(line, personalize(campaign, settings, record)) for line, record in rows]
     return [Rendering(text, line, sms_parts(text)[1]) for line, text in texts]
 
 

@@ -21,7 +21,22 @@ def test_message_over_max_parts_is_an_error(diagnostics_of):
     [found] = diagnostics_of(text, rule="length")
     assert found.severity == "error"
     assert found.message.startswith("the message takes 4 SMS parts (GSM-7)")
+    # the short link s.maisonlila.example/ + 8 characters is 4 longer than the written link
+    assert found.message.endswith("more than max_parts 3; shorten it by at least 95 characters")
+
+
+def test_without_click_tracking_the_link_counts_as_written(diagnostics_of, project_dir):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().split("tracking:")[0])
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "très " * 90})
+    [found] = diagnostics_of(text, rule="length")
     assert found.message.endswith("more than max_parts 3; shorten it by at least 91 characters")
+
+
+def test_unique_promo_code_counts_with_its_prefix_and_six_characters(diagnostics_of):
+    text = campaign_yaml(**{"HIVER20": "{promo_code}", "-20% samedi": "-20% samedi " + "très " * 90})
+    [found] = diagnostics_of(text + "promo_code: {unique: true, prefix: HIV}\n", rule="length")
+    assert found.message.endswith("shorten it by at least 97 characters")  # HIVXXXXXX vs HIVER20
 
 
 def test_campaign_max_parts_overrides_settings(diagnostics_of):
@@ -39,7 +54,7 @@ def test_longest_rendering_over_the_real_contacts_counts(diagnostics_of, project
     [found] = only_test_file(diagnostics_of(text, rule="length"))
     assert found.message == (
         "the message takes 4 SMS parts (GSM-7) for the contact on line 2 of clients.csv, "
-        "more than max_parts 3; shorten it by at least 32 characters")
+        "more than max_parts 3; shorten it by at least 36 characters")
 
 
 def test_contact_value_forcing_ucs2_is_a_warning_naming_the_character(diagnostics_of, project_dir):
