@@ -17,6 +17,7 @@ from runner.audience.selection import Audience
 from runner.diagnostics import Diagnostic, SmsopsError
 from runner.dispatch import Dispatcher, Outcome, Sleep
 from runner.lock import RunLock
+from runner.personalize import campaign_link
 from runner.phones import Phone
 from runner.project import Campaign, Project
 from runner.providers import make_provider
@@ -139,9 +140,10 @@ def _start(conn: sqlite3.Connection, now: datetime, sha: str | None) -> int:
 def _record_campaign(conn: sqlite3.Connection, campaign: Campaign, sha: str | None,
                      now: datetime) -> None:
     with transaction(conn):
-        conn.execute("INSERT OR REPLACE INTO campaigns VALUES (?, ?, ?, ?, ?, ?, ?)", (
-            campaign.id, campaign.name, campaign.objective, campaign.doc.path, sha,
-            campaign.provider, iso(now)))
+        conn.execute("INSERT OR REPLACE INTO campaigns (id, name, objective, file_path, commit_sha, "
+                     "provider, updated_at, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+                         campaign.id, campaign.name, campaign.objective, campaign.doc.path, sha,
+                         campaign.provider, iso(now), campaign_link(campaign)))
 
 
 def _finish(conn: sqlite3.Connection, run_id: int, result: object) -> None:

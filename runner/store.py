@@ -143,6 +143,7 @@ SPEEDS_V3 = """speeds AS (
 def _v4(db: sqlite_utils.Database) -> None:
     """Per-recipient short links and promo codes (set when the message is claimed), the raw
     webhook calls (numbers masked), and conversions that know the order they came from."""
+    db.execute("ALTER TABLE campaigns ADD COLUMN link TEXT")  # where its short links lead
     db.execute("ALTER TABLE messages ADD COLUMN link_token TEXT")
     db.execute("ALTER TABLE messages ADD COLUMN promo_code TEXT")
     db.execute("CREATE UNIQUE INDEX messages_link_token ON messages (link_token) "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
@@ -78,6 +78,7 @@ class WebhookCall:
     headers: Mapping[str, str]  # names in lower case
     params: Mapping[str, str]  # the query string, then the form fields of a form body
     body: bytes
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when undated
 
 
 @dataclass(frozen=True)

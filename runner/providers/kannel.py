@@ -19,13 +19,17 @@ from runner.providers.base import (
     Accepted,
     Capabilities,
     Failure,
+    Inbound,
     InDoubt,
     NotSent,
     OutgoingMessage,
     ProviderConfigError,
+    Received,
     Refused,
     Report,
     State,
+    WebhookCall,
+    callback_url,
 )
 from runner.providers.http11 import BrokenAnswer, KeepAlivePool, Unreachable
 
@@ -85,7 +89,7 @@ class KannelProvider:
         self._get, self._getter = getter.get, getter
 
     def dlr_url(self, reference: str) -> str:
-        # Kannel expands %X escape codes in the dlr-url and turns %% into %: escape our quoted reference.
+        # Kannel expands %X escape codes in the dlr-url and turns %% into %: escape ours.
         query = DLR_QUERY.format(reference=quote(reference, safe="").replace("%", "%%"))
         return self._dlr_url + ("&" if "?" in self._dlr_url else "?") + query
 
@@ -155,7 +159,8 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
         read_timeout=timeout)
     smsc = config.get("smsc")
     return KannelProvider(url=str(config["url"]), username=env[env_names[0]], password=env[env_names[1]],
-                          dlr_url=str(config["dlr_url"]), smsc=str(smsc) if smsc else None,
+                          dlr_url=callback_url(str(config["dlr_url"]), env).replace("%", "%%"),
+                          smsc=str(smsc) if smsc else None,
                           capabilities=capabilities, getter=getter, env_names=env_names)
 
 
@@ -171,3 +176,17 @@ def parse_report(params: Mapping[str, str]) -> Report:
     ts = params.get("ts", "")
     at = datetime.fromtimestamp(int(ts), UTC) if ts.isdigit() else None
     return Report(reference=params["mid"], state=state, at=at, failure=failure, raw=dict(params))
+
+
+def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str, str]) -> Received:
+    """The dlr-url callback, or an `sms-service` get-url/post-url reply (providers.md §5.3:
+    `from=%p`, `text=%a`, or the text as a post-url body); Kannel does not sign its calls."""
+    if call.kind == "dlr":
+        return Received(reports=[parse_report(call.params)])
+    sender = call.params.get("from", "")
+    text = call.params.get("text")
+    if text is None and call.method == "POST":
+        text = call.body.decode("utf-8", "replace")
+    if not sender or text is None:
+        raise ValueError("a Kannel reply needs from=%p and text=%a in the sms-service URL")
+    return Received(replies=[Inbound(sender=sender, text=text, at=call.received_at)])

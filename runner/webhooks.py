@@ -1,0 +1,117 @@
+"""Provider webhooks (delivery reports and replies) and short-link clicks, independent of the web
+framework that carries them: `runner/datasette/` only turns HTTP into these calls and back.
+
+A webhook is accepted only with the secret token (`token` in the query or a Bearer header) and,
+where the provider signs, a valid signature; anything else is rejected and stored nowhere.
+An accepted call is kept raw in `webhook_calls` with every phone number masked, then applied
+exactly as `smsops sync` applies a pull: reports never downgrade a final state."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from runner import ledger
+from runner.phones import InvalidPhone, parse_phone
+from runner.providers import kannel
+from runner.providers.base import WEBHOOK_TOKEN_ENV, Forged, Inbound, Received, WebhookCall
+from runner.store import iso, transaction
+from runner.sync import apply_reply
+
+Parser = Callable[[WebhookCall, Mapping[str, Any], Mapping[str, str]], Received]
+
+PARSERS: dict[str, Parser] = {
+    "kannel": kannel.parse_webhook,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    text: str
+
+
+def authenticated(call: WebhookCall, env: Mapping[str, str]) -> bool:
+    expected = env.get(WEBHOOK_TOKEN_ENV, "")
+    bearer = call.headers.get("authorization", "")
+    given = call.params.get("token") or (bearer[7:] if bearer.lower().startswith("bearer ") else "")
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def receive(conn: sqlite3.Connection, provider: str, call: WebhookCall, *,
+            config: Mapping[str, Any], env: Mapping[str, str], now: datetime, hash_key: str,
+            region: str = "FR") -> Answer:
+    """Authenticate, keep, apply. The answer is what the provider gets back: 200 when the call
+    is taken (even a duplicate: a retry would bring nothing new), 4xx when it never will be."""
+    parse = PARSERS.get(provider)
+    if parse is None:
+        return Answer(404, f"no webhook for provider '{provider}'")
+    if not authenticated(call, env):
+        return Answer(403, "forbidden: missing or wrong token")
+    try:
+        received = parse(call, config, env)
+    except Forged:
+        return Answer(403, "forbidden: bad signature")
+    except ValueError as err:
+        _keep(conn, provider, call, now, "malformed", str(err))
+        return Answer(400, f"malformed: {err}")
+    changed = sum(ledger.report(conn, found, now) for found in received.reports)
+    stops = sum(apply_reply(conn, _normalised(reply, region), hash_key) for reply in received.replies)
+    outcome = "applied" if changed or stops else "no change"
+    _keep(conn, provider, call, now, outcome, json.dumps(
+        {"reports": len(received.reports), "changed": changed, "replies": len(received.replies),
+         "optouts": stops}))
+    return Answer(200, "OK")
+
+
+def _normalised(reply: Inbound, region: str) -> Inbound:
+    """Providers write the sender as +33..., 0033... or 33...: the hash needs one E.164."""
+    for candidate in (reply.sender, "+" + reply.sender.lstrip("0")):
+        try:
+            return replace(reply, sender=parse_phone(candidate, region, allow_fictional=True).e164)
+        except InvalidPhone:
+            continue
+    return reply
+
+
+# A run of digits as people and providers write numbers: +33 6..., 0033..., 06 39 98..., 336...
+_NUMBER = re.compile(r"(?<![\w+])\+?\d(?:[\s.\-]?\d){7,15}(?!\w)")
+
+
+def redact(text: str, region: str = "FR") -> str:
+    """Every mobile number, in any writing, with all but its last two digits starred; other
+    digit runs (timestamps, provider ids) stay as they are."""
+    def star(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match[0])
+        candidates = [match[0], "+" + digits.removeprefix("00")]
+        for candidate in candidates:
+            try:
+                parse_phone(candidate, region, allow_fictional=True)
+            except InvalidPhone:
+                continue
+            return "*" * (len(digits) - 2) + digits[-2:]
+        return match[0]
+    return _NUMBER.sub(star, text)
+
+
+def _keep(conn: sqlite3.Connection, provider: str, call: WebhookCall, now: datetime, outcome: str,
+          detail: str) -> None:
+    params = {k: redact(v) for k, v in call.params.items() if k != "token"}
+    path = call.url.split("?", 1)[0].split("://", 1)[-1]
+    path = path[path.find("/"):] if "/" in path else path
+    with transaction(conn):
+        conn.execute("INSERT INTO webhook_calls (received_at, provider, kind, method, path, params, "
+                     "body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (iso(now), provider, call.kind, call.method, path,
+                      json.dumps(params, ensure_ascii=False),
+                      redact(_without_token(call.body.decode("utf-8", "replace"))), outcome, detail))
+
+
+def _without_token(body: str) -> str:
+    return re.sub(r"(?i)(^|&)token=[^&]*", r"\1token=***", body)
