@@ -33,6 +33,7 @@ from runner.plan import Planner
 from runner.plan_output import RENDERERS as PLAN_RENDERERS
 from runner.project import Project, load_project
 from runner.providers import make_provider
+from runner.providers.base import WEBHOOK_TOKEN_ENV
 from runner.run import Options, run_campaigns, send_tests
 from runner.store import open_store
 from runner.sync import SyncReport, sync
@@ -320,6 +321,26 @@ def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | 
 cli.add_command(state)
 cli.add_command(optout_group)
 cli.add_command(forget_command)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; keep 127.0.0.1 unless a password is set.")
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.pass_obj
+def serve_command(root: Path, host: str, port: int) -> None:
+    """Datasette on the results database, plus short-link redirects and provider webhooks."""
+    from runner.web import make_datasette, serve
+
+    project = load_project(root)
+    datasette = make_datasette(project, env=os.environ, hash_key=_hash_key(project))
+    click.echo(_("smsops serve: http://{host}:{port}/ (results only; Ctrl-C stops)").format(
+        host=host, port=port), err=True)
+    if not os.environ.get(WEBHOOK_TOKEN_ENV):
+        click.echo(_("note: {name} is not set, so every webhook call is refused; export it and "
+                     "put it in the webhook URLs as ?token=...").format(name=WEBHOOK_TOKEN_ENV),
+                   err=True)
+    serve(datasette, host, port)
 
 
 @cli.command("sync")

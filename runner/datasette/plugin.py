@@ -1,0 +1,84 @@
+"""Datasette hooks: HTTP in, `runner.webhooks` / `runner.shortlinks` calls, HTTP out.
+
+Routes exist only in a Datasette that `runner.web.make_datasette` built (it attaches the
+project's `WebState`); a plain `datasette serve` with this package installed gets none."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl
+
+from datasette import hookimpl
+from datasette.utils.asgi import Request, Response
+
+from runner.datasette.state import ROUTE_PREFIX, state_of
+from runner.providers.base import WebhookCall
+from runner.shortlinks import follow
+from runner.webhooks import receive
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def _webhook(kind: Literal["dlr", "mo"], request: Request, datasette: Datasette) -> Response:
+    state = state_of(datasette)
+    if state is None:
+        return Response.text("not found", status=404)
+    provider = request.url_vars["provider"]
+    body = await request.post_body() if request.method == "POST" else b""
+    params = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    if request.headers.get("content-type", "").split(";")[0].strip() == FORM:
+        params |= dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    now = state.clock()
+    call = WebhookCall(kind=kind, method=request.method, url=request.url,
+                       headers={k.lower(): v for k, v in request.headers.items()}, params=params,
+                       body=body, received_at=now)
+    answer = await state.write(lambda conn: receive(
+        conn, provider, call, config=state.settings.providers.get(provider, {}), env=state.env,
+        now=now, hash_key=state.hash_key, region=state.settings.region))
+    return Response.text(answer.text, status=answer.status)
+
+
+async def dlr(request: Request, datasette: Datasette) -> Response:
+    return await _webhook("dlr", request, datasette)
+
+
+async def mo(request: Request, datasette: Datasette) -> Response:
+    return await _webhook("mo", request, datasette)
+
+
+async def short_link(request: Request, datasette: Datasette) -> Response:
+    state = state_of(datasette)
+    if state is None:
+        return Response.text("not found", status=404)
+    token = request.url_vars["token"]
+    target = await state.write(lambda conn: follow(
+        conn, token, method=request.method, user_agent=request.headers.get("user-agent", ""),
+        now=state.clock()))
+    if target is None:
+        return Response.html("<!doctype html><title>Lien inconnu</title><p>Ce lien n'existe pas "
+                             "ou plus. / This link does not exist.</p>", status=404)
+    return Response.redirect(target, status=302, headers={"cache-control": "no-store",
+                                                          "referrer-policy": "no-referrer"})
+
+
+@hookimpl
+def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
+    state = state_of(datasette)
+    if state is None:
+        return []
+    routes: list[tuple[str, Any]] = [
+        (rf"^{ROUTE_PREFIX}/dlr/(?P<provider>[a-z0-9_]+)$", dlr),
+        (rf"^{ROUTE_PREFIX}/mo/(?P<provider>[a-z0-9_]+)$", mo),
+    ]
+    if state.short_path is not None:
+        routes.append((rf"^{state.short_path}/(?P<token>[A-Za-z0-9]{{8}})$", short_link))
+    return routes
+
+
+@hookimpl
+def skip_csrf(datasette: Datasette, scope: dict[str, Any]) -> bool:
+    """Providers POST without Datasette's CSRF cookie; the token or signature guards them."""
+    return str(scope.get("path", "")).startswith(ROUTE_PREFIX + "/")
