@@ -79,12 +79,12 @@ concatenation = true
 
 group = sms-service
 keyword = stop
-get-url = "http://127.0.0.1:{receiver}/mo/stop?from=%p&to=%P&text=%a&smsc=%i"
+get-url = "{mo_stop}"
 max-messages = 0
 
 group = sms-service
 keyword = default
-post-url = "http://127.0.0.1:{receiver}/mo/default?from=%p&to=%P"
+{mo_default}
 max-messages = 0
 """
 
@@ -144,6 +144,7 @@ class KannelGateway:
     receiver: _Receiver
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     username: str = USERNAME
+    mo_url: str | None = None  # where replies go (`from`, `to`, `text` appended); else the receiver
 
     @property
     def sendsms_url(self) -> str:
@@ -206,7 +207,14 @@ class KannelGateway:
 
     def start(self) -> None:
         conf = self.directory / "kannel.conf"
+        receiver = f"http://127.0.0.1:{self.ports['receiver']}"
+        mo_stop, mo_default = (
+            (f"{self.mo_url}&from=%p&to=%P&text=%a",) * 2 if self.mo_url else
+            (f"{receiver}/mo/stop?from=%p&to=%P&text=%a&smsc=%i",
+             f"{receiver}/mo/default?from=%p&to=%P"))
+        mo_default = f'{"get-url" if self.mo_url else "post-url"} = "{mo_default}"'
         conf.write_text(CONFIG.format(**self.ports, username=self.username, password=self.password,
+                                      mo_stop=mo_stop, mo_default=mo_default,
                                       admin_password=secrets.token_hex(8),
                                       status_password=self.status_password), encoding="utf-8")
         self._spawn("bearerbox", str(BEARERBOX), "-v", "2", str(conf))
@@ -349,13 +357,13 @@ def _free_ports(names: list[str]) -> dict[str, int]:
 _running: KannelGateway | None = None
 
 
-def start_gateway(directory: Path) -> KannelGateway:
+def start_gateway(directory: Path, mo_url: str | None = None) -> KannelGateway:
     receiver = _Receiver()
     threading.Thread(target=receiver.serve_forever, args=(POLL,), name="kannel-receiver", daemon=True).start()
     ports = _free_ports(["admin", "box", "fake", "fakemo", "sendsms"])
     gateway = KannelGateway(directory, ports | {"receiver": receiver.server_address[1]},
                             password=secrets.token_hex(8), status_password=secrets.token_hex(8),
-                            receiver=receiver)
+                            receiver=receiver, mo_url=mo_url)
     try:
         gateway.start()
     except BaseException:
