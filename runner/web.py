@@ -11,17 +11,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from datasette.app import Datasette
 
 from runner.datasette.state import WebState, register
 from runner.project import Project
 from runner.store import open_store
 
+PASSWORD_HASH_ENV = "SMSOPS_SERVE_PASSWORD_HASH"  # `datasette hash-password` output
+METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
 
-def metadata(project: Project, plugin_config: dict[str, str]) -> dict[str, Any]:
+
+def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, str]) -> dict[str, Any]:
+    """Descriptions, canned KPI queries and dashboards of the results database; with a password
+    hash in the environment, every page (not the webhooks and short links) needs a login."""
+    described = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
     name = Path(project.settings.database).stem
-    return {"title": f"smsops: {project.settings.advertiser}", "databases": {name: {}},
-            "plugins": {"smsops": plugin_config}}
+    found: dict[str, Any] = {
+        "title": f"smsops · {project.settings.advertiser}",
+        "description": "SMS campaign results: masked numbers and keyed hashes only.",
+        "databases": {name: {"tables": described["tables"], "queries": described["queries"]}},
+        "plugins": {"smsops": plugin_config},
+    }
+    if env.get(PASSWORD_HASH_ENV):
+        found["allow"] = {"id": "smsops"}
+        found["plugins"]["datasette-auth-passwords"] = {
+            "smsops_password_hash": {"$env": PASSWORD_HASH_ENV}}
+    return found
 
 
 def make_datasette(project: Project, *, env: Mapping[str, str], hash_key: str,
@@ -31,7 +47,7 @@ def make_datasette(project: Project, *, env: Mapping[str, str], hash_key: str,
     state = WebState(project.settings, database, env, hash_key)
     if clock is not None:
         state.clock = clock
-    return Datasette([str(database)], metadata=metadata(project, register(state)),
+    return Datasette([str(database)], metadata=metadata(project, register(state), env),
                      settings={"allow_download": False, "allow_csv_stream": False})
 
 
