@@ -126,3 +126,17 @@ def test_no_page_endpoint_query_or_dashboard_shows_a_clear_number(served):
                 continue  # the same rows again in another order
             queue.append(parts.path + ("?" + parts.query if parts.query else ""))
     assert crawled > 60  # the crawl really went through the site
+
+
+def test_with_a_password_every_page_needs_a_login_but_webhooks_and_links_still_work(
+        project_dir, monkeypatch):
+    from datasette_auth_passwords.utils import hash_password
+    monkeypatch.setenv("SMSOPS_SERVE_PASSWORD_HASH", hash_password("correct horse", iterations=1000))
+    web = Web(project_dir, env={"SMSOPS_WEBHOOK_TOKEN": TOKEN, "SMSOPS_SERVE_PASSWORD_HASH": "set"})
+    for path in ("/", f"/{DB}/messages", f"/{DB}.json?sql=select+1", f"/{DB}/deliverability.json"):
+        assert fetch(web, path)[0] == 403, path
+    assert fetch(web, "/-/login")[0] == 200
+    cookie = {"ds_actor": web.datasette.sign({"a": {"id": "smsops"}}, "actor")}
+    assert web.request("GET", f"/{DB}/messages", cookies=cookie).status_code == 200
+    assert web.dlr(web.message()[0], 1).status_code == 200
+    assert web.request("GET", f"/{web.message()[3]}").status_code == 302
