@@ -31,7 +31,8 @@ def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, 
         "title": f"smsops · {project.settings.advertiser}",
         "description": "SMS campaign results: masked numbers and keyed hashes only.",
         "databases": {name: {"tables": described["tables"], "queries": described["queries"]}},
-        "plugins": {"smsops": plugin_config},
+        "plugins": {"smsops": plugin_config, "datasette-dashboards": _dashboards(
+            described["dashboards"], name)},
     }
     if env.get(PASSWORD_HASH_ENV):
         found["allow"] = {"id": "smsops"}
@@ -40,13 +41,21 @@ def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, 
     return found
 
 
+def _dashboards(dashboards: dict[str, Any], database: str) -> dict[str, Any]:
+    for dashboard in dashboards.values():
+        for part in [*dashboard["charts"].values(), *dashboard["filters"].values()]:
+            if "query" in part:
+                part["db"] = database
+    return dashboards
+
+
 def make_datasette(project: Project, *, env: Mapping[str, str], hash_key: str,
                    clock: Callable[[], datetime] | None = None) -> Datasette:
     database = project.root / project.settings.database
     open_store(database).conn.close()  # created and migrated before Datasette reads it
-    state = WebState(project.settings, database, env, hash_key)
-    if clock is not None:
-        state.clock = clock
+    zone = project.settings.zone
+    state = WebState(project.settings, database, env, hash_key,
+                     clock=clock or (lambda: datetime.now(zone)))  # clicks by local hour
     return Datasette([str(database)], metadata=metadata(project, register(state), env),
                      settings={"allow_download": False, "allow_csv_stream": False})
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
+import sys
 import textwrap
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -101,3 +105,35 @@ def assert_json_diagnostics_shape(payload: dict[str, object]) -> None:
     for diagnostic in payload["diagnostics"]:  # type: ignore[attr-defined]
         assert list(diagnostic) == ["path", "line", "col", "severity", "rule", "message"]
         assert diagnostic["severity"] in ("error", "warning")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib that shows a 302 as an HTTPError instead of following it off the machine."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _answers(url: str) -> list[bool]:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return [True]
+    except OSError:
+        return []
+
+
+@contextlib.contextmanager
+def serving(project: Path, env: dict[str, str], port: int | None = None):
+    """A real `smsops serve` process on a (free) loopback port; yields its base URL."""
+    from tests.kannel_gateway import _free_ports, _wait
+    port = port or _free_ports(["serve"])["serve"]
+    server = subprocess.Popen([sys.executable, "-m", "runner", "--project", str(project), "serve",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _answers(f"{url}/-/versions.json"), 1, 20.0, "serve answer")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -8,8 +8,6 @@ import os
 import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
@@ -17,7 +15,7 @@ import pytest
 import yaml
 
 from runner.phones import phone_hash
-from tests.conftest import run_cli
+from tests.conftest import NoRedirect, run_cli, serving
 from tests.kannel_gateway import BEARERBOX, _free_ports, _wait, start_gateway
 
 TOKEN = "e2e-webhook-token"
@@ -37,11 +35,6 @@ schedule:
 NEXT = CAMPAIGN.replace("Vente privée (test de bout en bout)", "La suite").replace(
     "2026-11-19 10:00", "2026-11-20 10:00").replace("prefix: VP", "prefix: VS")
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Mobile"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 @pytest.fixture
@@ -66,24 +59,11 @@ def loop(project_dir, tmp_path, monkeypatch):
         stale.unlink()
     (project_dir / "campaigns" / "e2e.yaml").write_text(CAMPAIGN, encoding="utf-8")
     assert run_cli(project_dir, "contacts", "import").exit_code == 0
-    server = subprocess.Popen([sys.executable, "-m", "runner", "--project", str(project_dir), "serve",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
     try:
-        _wait(lambda: _answers(f"{serve_url}/-/versions.json"), 1, 20.0, "serve answer")
-        yield project_dir, gateway, serve_url
+        with serving(project_dir, env, port):
+            yield project_dir, gateway, serve_url
     finally:
-        server.terminate()
-        server.wait(10)
         gateway.stop()
-
-
-def _answers(url):
-    try:
-        with urllib.request.urlopen(url, timeout=1):
-            return [True]
-    except OSError:
-        return []
 
 
 def _rows(project_dir, sql, *params):
@@ -114,7 +94,7 @@ def test_send_reports_stop_click_orders_then_exact_kpis(loop):
     # another one taps their short link (a link preview robot fetched it first)
     [(token,)] = _rows(project_dir, "SELECT link_token FROM messages WHERE phone_hash = ?",
                        phone_hash("+33639980006", HASH_KEY))
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect)
     for agent in ("WhatsApp/2.24.1", BROWSER):
         with pytest.raises(urllib.error.HTTPError) as redirect:
             opener.open(urllib.request.Request(f"{serve_url}/{token}", headers={"User-Agent": agent}))
