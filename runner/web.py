@@ -57,7 +57,8 @@ def make_datasette(project: Project, *, env: Mapping[str, str], hash_key: str,
     state = WebState(project.settings, database, env, hash_key,
                      clock=clock or (lambda: datetime.now(zone)))  # clicks by local hour
     return Datasette([str(database)], metadata=metadata(project, register(state), env),
-                     settings={"allow_download": False, "allow_csv_stream": False})
+                     settings={"allow_download": False, "allow_csv_stream": False,
+                               "suggest_facets": False})  # suggestions rescan big tables
 
 
 def serve(datasette: Datasette, host: str, port: int) -> None:
