@@ -6,26 +6,26 @@ cross-database SQL: a clear phone number has no way out (see docs/privacy in the
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from datasette.app import Datasette
 
+from runner import dashboard
 from runner.datasette.state import WebState, register
 from runner.project import Project
 from runner.store import open_store
 
 PASSWORD_HASH_ENV = "SMSOPS_SERVE_PASSWORD_HASH"  # `datasette hash-password` output
-METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
 
 
 def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, str]) -> dict[str, Any]:
     """Descriptions, canned KPI queries and dashboards of the results database; with a password
     hash in the environment, every page (not the webhooks and short links) needs a login."""
-    described = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    described = copy.deepcopy(dashboard.described())
     name = Path(project.settings.database).stem
     found: dict[str, Any] = {
         "title": f"smsops · {project.settings.advertiser}",
@@ -42,8 +42,8 @@ def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, 
 
 
 def _dashboards(dashboards: dict[str, Any], database: str) -> dict[str, Any]:
-    for dashboard in dashboards.values():
-        for part in [*dashboard["charts"].values(), *dashboard["filters"].values()]:
+    for board in dashboards.values():
+        for part in [*board["charts"].values(), *board["filters"].values()]:
             if "query" in part:
                 part["db"] = database
     return dashboards

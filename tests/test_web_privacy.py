@@ -9,8 +9,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from runner.dashboard import METADATA
 from runner.store import open_store
-from runner.web import METADATA
 from tests.conftest import run_cli
 from tests.test_webhooks import BROWSER, TOKEN, Web
 
