@@ -138,5 +138,27 @@ def test_with_a_password_every_page_needs_a_login_but_webhooks_and_links_still_w
     assert fetch(web, "/-/login")[0] == 200
     cookie = {"ds_actor": web.datasette.sign({"a": {"id": "smsops"}}, "actor")}
     assert web.request("GET", f"/{DB}/messages", cookies=cookie).status_code == 200
+    assert fetch(web, "/-/smsops/charts/kpis.svg")[0] == 403
     assert web.dlr(web.message()[0], 1).status_code == 200
     assert web.request("GET", f"/{web.message()[3]}").status_code == 302
+
+
+@pytest.mark.parametrize("chart", ["deliveries", "speed-histogram", "clicks-by-hour", "kpis"])
+def test_server_side_charts_are_svg_with_drawn_marks(served, chart):
+    web, _secrets = served
+    response = web.request("GET", f"/-/smsops/charts/{chart}.svg?campaign=vente-privee")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert response.text.startswith("<svg") and 'class="mark-rect' in response.text
+
+
+def test_an_unknown_chart_is_404_and_sql_never_comes_from_the_request(served):
+    web, _secrets = served
+    assert fetch(web, "/-/smsops/charts/messages.svg")[0] == 404
+    assert fetch(web, "/-/smsops/charts/kpis.svg?sql=select+phone_masked+from+messages")[0] == 200
+
+
+def test_kpi_query_pages_embed_their_chart(served):
+    web, _secrets = served
+    status, body = fetch(web, f"/{DB}/delivery_speed")
+    assert status == 200 and '<img src="/-/smsops/charts/speed-histogram.svg"' in body

@@ -5,12 +5,14 @@ project's `WebState`); a plain `datasette serve` with this package installed get
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl
 
 from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
 
+from runner import dashboard
 from runner.datasette.state import ROUTE_PREFIX, state_of
 from runner.providers.base import WebhookCall
 from runner.shortlinks import follow
@@ -64,6 +66,22 @@ async def short_link(request: Request, datasette: Datasette) -> Response:
                                                           "referrer-policy": "no-referrer"})
 
 
+async def chart(request: Request, datasette: Datasette) -> Response:
+    """A dashboard chart as SVG, drawn on the server: for <img> in pages without JavaScript. The
+    SQL and the spec come from metadata.yml, never from the request; only the campaign does."""
+    name = request.url_vars["name"]
+    if state_of(datasette) is None or name not in dashboard.vega_charts():
+        return Response.text("no such chart", status=404)
+    if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
+        return Response.text("forbidden: log in at /-/login", status=403)
+    campaign = request.args.get("campaign") or None
+    database = datasette.get_database()
+    found = await database.execute_fn(lambda conn: dashboard.rows(conn, name, campaign))
+    svg = await asyncio.to_thread(dashboard.render, dashboard.vega_lite(name, found), "svg")
+    return Response(svg.decode("utf-8"), content_type="image/svg+xml",
+                    headers={"cache-control": "no-store"})
+
+
 @hookimpl
 def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
     state = state_of(datasette)
@@ -72,6 +90,7 @@ def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
     routes: list[tuple[str, Any]] = [
         (rf"^{ROUTE_PREFIX}/dlr/(?P<provider>[a-z0-9_]+)$", dlr),
         (rf"^{ROUTE_PREFIX}/mo/(?P<provider>[a-z0-9_]+)$", mo),
+        (rf"^{ROUTE_PREFIX}/charts/(?P<name>[a-z0-9-]+)\.svg$", chart),
     ]
     if state.short_path is not None:
         routes.append((rf"^{state.short_path}/(?P<token>[A-Za-z0-9]{{8}})$", short_link))
