@@ -23,6 +23,7 @@ from runner.audience import contacts_db
 from runner.audience.importer import import_list
 from runner.audience.report import import_summary, rejected_lines
 from runner.commands.optout import forget_command, optout_group
+from runner.commands.providers import providers_group
 from runner.commands.state import state
 from runner.diagnostics import RENDERERS, Diagnostic, Location, SmsopsError, has_errors
 from runner.dispatch import Outcome
@@ -321,6 +322,7 @@ def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | 
 cli.add_command(state)
 cli.add_command(optout_group)
 cli.add_command(forget_command)
+cli.add_command(providers_group)
 
 
 @cli.command("serve")
