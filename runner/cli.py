@@ -22,8 +22,10 @@ from runner.analytics import kpis
 from runner.audience import contacts_db
 from runner.audience.importer import import_list
 from runner.audience.report import import_summary, rejected_lines
+from runner.commands.conversions import conversions_group
 from runner.commands.optout import forget_command, optout_group
 from runner.commands.providers import providers_group
+from runner.commands.purge import purge_command
 from runner.commands.state import state
 from runner.diagnostics import RENDERERS, Diagnostic, Location, SmsopsError, has_errors
 from runner.dispatch import Outcome
@@ -322,6 +324,8 @@ def test_send(root: Path, campaign_id: str, numbers: tuple[str, ...], at: str | 
 cli.add_command(state)
 cli.add_command(optout_group)
 cli.add_command(forget_command)
+cli.add_command(conversions_group)
+cli.add_command(purge_command)
 cli.add_command(providers_group)
 
 

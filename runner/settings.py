@@ -33,6 +33,8 @@ class Settings:
     max_parts: int = 3
     allow_fictional_numbers: bool = False
     short_base_url: str | None = None
+    attribution_days: int = 7  # conversions.attribution_days
+    retention: Mapping[str, int] = field(default_factory=dict)  # retention: (days), see runner/purge.py
 
     @property
     def zone(self) -> ZoneInfo:
@@ -69,6 +71,8 @@ def load_settings(root: Path) -> tuple[Settings, list[Diagnostic]]:
             "provider", "providers", "max_parts", "allow_fictional_numbers")
     settings = Settings(
         doc=doc, window=window, short_base_url=(data.get("tracking") or {}).get("short_base_url"),
+        attribution_days=(data.get("conversions") or {}).get("attribution_days", 7),
+        retention=dict(data.get("retention") or {}),
         **{key: data[key] for key in keys if key in data},
     )
     return settings, diagnostics

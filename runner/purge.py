@@ -1,0 +1,141 @@
+"""`smsops purge`: the retention periods of compliance.md §1.7, applied to every store of personal data.
+
+Old messages are anonymised, not deleted, so the KPIs of old campaigns stay exact: their id,
+hash, masked number, territory, provider id, short link and unique code go; status, times, parts
+and cost stay. The suppression list (keyed hashes) is never purged. Deleted rows are overwritten
+(secure_delete) and the databases compacted, so nothing survives in free pages or the WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from runner.purge_contacts import purge_contacts, purge_resubscriptions
+from runner.store import iso
+
+# Days; compliance.md §1.7. Message logs align with prospect data (3 years); raw provider
+# payloads only serve debugging; consent proof covers the 5-year limitation period (Code civil
+# art. 2224) after the last message sent on it.
+DEFAULTS: dict[str, int] = {"messages_days": 1095, "provider_payloads_days": 90,
+                            "conversions_days": 1095, "contacts_days": 1095,
+                            "consent_proof_days": 1825, "reports_days": 90}
+
+
+def retention_days(settings: object, key: str) -> int:
+    configured: Mapping[str, int] = getattr(settings, "retention", {}) or {}
+    return int(configured.get(key, DEFAULTS[key]))
+
+
+@dataclass
+class Purged:
+    counts: dict[str, int] = field(default_factory=dict)  # "table what" -> rows
+    files_to_edit: list[str] = field(default_factory=list)  # contacts file lines to remove
+
+
+ANONYMISE = (
+    "CREATE TEMP TABLE purge_ids (old TEXT PRIMARY KEY, new TEXT)",
+    """INSERT INTO purge_ids SELECT id, 'purged-' || lower(hex(randomblob(8))) FROM messages
+       WHERE id NOT LIKE 'purged-%' AND julianday(COALESCE(sent_at, queued_at)) < julianday(:cutoff)""",
+    """UPDATE message_events SET detail = '', message_id = (SELECT new FROM purge_ids
+       WHERE old = message_id) WHERE message_id IN (SELECT old FROM purge_ids)""",
+    """UPDATE clicks SET user_agent = NULL, message_id = (SELECT new FROM purge_ids
+       WHERE old = message_id) WHERE message_id IN (SELECT old FROM purge_ids)""",
+    """UPDATE conversions SET message_id = (SELECT new FROM purge_ids WHERE old = message_id)
+       WHERE message_id IN (SELECT old FROM purge_ids)""",
+    """UPDATE messages SET id = (SELECT new FROM purge_ids WHERE old = id),
+       phone_hash = 'purged:' || (SELECT new FROM purge_ids WHERE old = id),
+       phone_masked = 'purged', region = NULL, provider_id = NULL, link_token = NULL,
+       promo_code = NULL, last_error = NULL WHERE id IN (SELECT old FROM purge_ids)""",
+)
+
+
+def _results(db: sqlite3.Connection, cutoff: dict[str, str], purged: Purged) -> None:
+    counts = purged.counts
+    db.execute(ANONYMISE[0])
+    db.execute(ANONYMISE[1], {"cutoff": cutoff["messages_days"]})
+    counts["messages anonymised"] = db.execute("SELECT COUNT(*) FROM purge_ids").fetchone()[0]
+    counts["clicks anonymised"] = db.execute(
+        "SELECT COUNT(*) FROM clicks WHERE message_id IN (SELECT old FROM purge_ids)").fetchone()[0]
+    for statement in ANONYMISE[2:]:
+        db.execute(statement)
+    db.execute("DROP TABLE purge_ids")
+    payloads = {"cutoff": cutoff["provider_payloads_days"]}
+    counts["message_events payloads cleared"] = db.execute(
+        "UPDATE message_events SET detail = '' WHERE detail != '' AND julianday(at) < "
+        "julianday(:cutoff)", payloads).rowcount
+    counts["messages provider errors cleared"] = db.execute(
+        "UPDATE messages SET last_error = NULL WHERE last_error IS NOT NULL AND "
+        "julianday(updated_at) < julianday(:cutoff)", payloads).rowcount
+    counts["webhook_calls deleted"] = db.execute(
+        "DELETE FROM webhook_calls WHERE julianday(received_at) < julianday(:cutoff)",
+        payloads).rowcount
+    counts["conversions orders and unique codes removed"] = db.execute(
+        "UPDATE conversions SET order_id = NULL, code = CASE WHEN message_id IS NULL THEN code END "
+        "WHERE order_id IS NOT NULL AND julianday(at) < julianday(:cutoff)",
+        {"cutoff": cutoff["conversions_days"]}).rowcount
+
+
+def _simulator(outbox: Path | None, cutoff: str, dry_run: bool) -> int:
+    if outbox is None or not outbox.is_file():
+        return 0
+    db = _open(outbox)
+    try:
+        count = db.execute("DELETE FROM outbox WHERE julianday(accepted_at) < julianday(?)",
+                           (cutoff,)).rowcount
+        _finish(db, dry_run)
+        return int(count)
+    finally:
+        db.close()
+
+
+def _reports(folder: Path, cutoff: datetime, dry_run: bool) -> int:
+    old = [p for p in sorted(folder.glob("*.csv")) if p.stat().st_mtime < cutoff.timestamp()]
+    for report in old if not dry_run else ():
+        report.unlink()
+    return len(old)
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA secure_delete = ON")
+    db.execute("BEGIN IMMEDIATE")
+    return db
+
+
+def _finish(db: sqlite3.Connection, dry_run: bool) -> None:
+    db.execute("ROLLBACK" if dry_run else "COMMIT")
+    if not dry_run:  # nothing of the purged rows may survive in free pages or the WAL
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def purge(now: datetime, retention: object, *, results: Path, contacts: Path, root: Path,
+          simulator: Path | None, dry_run: bool = False) -> Purged:
+    cutoffs = {key: now - timedelta(days=retention_days(retention, key)) for key in DEFAULTS}
+    cutoff = {key: iso(moment) for key, moment in cutoffs.items()}
+    purged = Purged()
+    db = _open(results)
+    try:
+        _results(db, cutoff, purged)
+        recent = {h for (h,) in db.execute("SELECT DISTINCT phone_hash FROM messages WHERE "
+                                           "julianday(sent_at) >= julianday(?)",
+                                           (cutoff["consent_proof_days"],))}
+        private = _open(contacts)
+        try:
+            purged.files_to_edit = purge_contacts(private, db, cutoffs["contacts_days"], purged.counts)
+            purged.counts["resubscriptions deleted"] = purge_resubscriptions(
+                private, cutoff["consent_proof_days"], recent)
+            _finish(private, dry_run)
+        finally:
+            private.close()
+        _finish(db, dry_run)
+    finally:
+        db.close()
+    purged.counts["simulator outbox rows deleted"] = _simulator(simulator, cutoff["messages_days"], dry_run)
+    purged.counts["rejected-rows reports deleted"] = _reports(root / "rejected",
+                                                               cutoffs["reports_days"], dry_run)
+    return purged
