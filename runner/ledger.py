@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from runner.phones import mask_numbers
 from runner.providers.base import Report
 from runner.store import event, iso, transaction
 
@@ -156,6 +157,6 @@ def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
         else:  # pending: at least it reached the provider
             conn.execute("UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? "
                          "AND status IN ('sending', 'in_doubt')", (iso(now), found.reference))
-        event(conn, found.reference, found.at or now, "report", found.state,
-              json.dumps(dict(found.raw), ensure_ascii=False))
+        event(conn, found.reference, found.at or now, "report", found.state,  # raw, numbers masked
+              json.dumps({k: mask_numbers(str(v)) for k, v in found.raw.items()}, ensure_ascii=False))
     return True

@@ -192,3 +192,23 @@ def hash_key(env: Mapping[str, str], *, demo: bool = False) -> str:
             "python -c 'import secrets; print(secrets.token_hex(32))') and keep it: a new key "
             "no longer matches the hashed opt-outs").format(name=HASH_KEY_ENV))
     return key
+
+
+# A run of digits as people and providers write numbers: +33 6..., 0033..., 06 39 98..., 336...
+_NUMBER = re.compile(r"(?<![\w+])\+?\d(?:[\s.\-]?\d){7,15}(?!\w)")
+
+
+def mask_numbers(text: str, region: str = "FR") -> str:
+    """Every mobile number, in any writing, with all but its last two digits starred; other
+    digit runs (timestamps, provider ids) stay as they are."""
+    def star(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match[0])
+        candidates = [match[0], "+" + digits.removeprefix("00")]
+        for candidate in candidates:
+            try:
+                parse_phone(candidate, region, allow_fictional=True)
+            except InvalidPhone:
+                continue
+            return "*" * (len(digits) - 2) + digits[-2:]
+        return match[0]
+    return _NUMBER.sub(star, text)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from runner import ledger
-from runner.phones import InvalidPhone, parse_phone
+from runner.phones import InvalidPhone, mask_numbers, parse_phone
 from runner.providers import kannel
 from runner.providers.base import WEBHOOK_TOKEN_ENV, Forged, Inbound, Received, WebhookCall
 from runner.store import iso, transaction
@@ -80,29 +80,9 @@ def _normalised(reply: Inbound, region: str) -> Inbound:
     return reply
 
 
-# A run of digits as people and providers write numbers: +33 6..., 0033..., 06 39 98..., 336...
-_NUMBER = re.compile(r"(?<![\w+])\+?\d(?:[\s.\-]?\d){7,15}(?!\w)")
-
-
-def redact(text: str, region: str = "FR") -> str:
-    """Every mobile number, in any writing, with all but its last two digits starred; other
-    digit runs (timestamps, provider ids) stay as they are."""
-    def star(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match[0])
-        candidates = [match[0], "+" + digits.removeprefix("00")]
-        for candidate in candidates:
-            try:
-                parse_phone(candidate, region, allow_fictional=True)
-            except InvalidPhone:
-                continue
-            return "*" * (len(digits) - 2) + digits[-2:]
-        return match[0]
-    return _NUMBER.sub(star, text)
-
-
 def _keep(conn: sqlite3.Connection, provider: str, call: WebhookCall, now: datetime, outcome: str,
           detail: str) -> None:
-    params = {k: redact(v) for k, v in call.params.items() if k != "token"}
+    params = {k: mask_numbers(v) for k, v in call.params.items() if k != "token"}
     path = call.url.split("?", 1)[0].split("://", 1)[-1]
     path = path[path.find("/"):] if "/" in path else path
     with transaction(conn):
@@ -110,7 +90,7 @@ def _keep(conn: sqlite3.Connection, provider: str, call: WebhookCall, now: datet
                      "body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (iso(now), provider, call.kind, call.method, path,
                       json.dumps(params, ensure_ascii=False),
-                      redact(_without_token(call.body.decode("utf-8", "replace"))), outcome, detail))
+                      mask_numbers(_without_token(call.body.decode("utf-8", "replace"))), outcome, detail))
 
 
 def _without_token(body: str) -> str:

@@ -200,3 +200,11 @@ def test_an_unknown_short_link_is_a_plain_404(web):
     response = web.request("GET", "/Zz9Zz9Zz", headers={"user-agent": BROWSER})
     assert response.status_code == 404
     assert clicks(web) == []
+
+
+def test_a_report_s_raw_words_are_kept_with_the_number_masked(web):
+    mid = web.message()[0]
+    web.request("GET", f"/-/smsops/dlr/kannel?mid={mid}&type=1&to=%2B33639980001&token={TOKEN}")
+    [(detail,)] = web.db().execute("SELECT detail FROM message_events WHERE kind = 'report'").fetchall()
+    assert json.loads(detail)["to"] == "*********01"
+    assert "639980001" not in detail
