@@ -1,0 +1,277 @@
+"""OVHcloud SMS adapter (providers.md §2): signed JSON calls, one receiver per job, our reference in `tag`.
+
+Every call but `GET /auth/time` is signed: `$1$` + SHA-1 over secret, consumer key, method, the exact
+URL and the exact body bytes sent, and a timestamp on OVH's clock (the delta is fetched once). The
+delivery callback is an account setting (`callBack`) that carries OVH's SMS id, not our tag: its
+reports come with an empty reference and the `provider_id` to join on. `smsops sync` pulls the same
+reports by tag (`/outgoing`) and the replies (`/incoming`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from runner.phones import mask
+from runner.providers.base import (
+    Accepted,
+    Capabilities,
+    Failure,
+    Inbound,
+    InDoubt,
+    NotSent,
+    OutgoingMessage,
+    ProviderConfigError,
+    Received,
+    Refused,
+    Report,
+    State,
+    WebhookCall,
+)
+
+DEFAULT_BASE_URL = "https://eu.api.ovh.com/1.0"
+ENV_DEFAULTS = {"application_key_env": "SMSOPS_OVH_APPLICATION_KEY",
+                "application_secret_env": "SMSOPS_OVH_APPLICATION_SECRET",
+                "consumer_key_env": "SMSOPS_OVH_CONSUMER_KEY"}
+STOP_CLAUSE = "\nSTOP 36111"  # what OVH appends without noStopClause; the number may vary (§2.2, §7)
+STATUS: dict[int, State] = {0: "pending", 1: "delivered", 2: "failed", 4: "pending", 8: "pending",
+                            16: "failed"}  # DLR id (`description`/`dlr`, `deliveryReceipt`), §2.3
+PTT_STATUS: dict[int, State] = {  # the reason behind DLR id 2, §2.3
+    1: "pending", 2: "pending", 3: "pending", 4: "delivered", 5: "failed", 6: "unknown", 8: "unknown",
+    20: "failed", 21: "unknown", 23: "failed", 24: "unknown", 25: "unknown", 26: "unknown", 27: "failed",
+    28: "failed", 29: "failed", 33: "failed", 39: "unknown", 73: "unknown", 74: "unknown", 76: "failed",
+    202: "failed"}
+FAILURE: dict[State, Failure] = {"failed": "permanent", "unknown": "temporary"}
+
+
+def state_of(dlr: int | None, ptt: int | None) -> tuple[State, Failure | None]:
+    """The DLR id decides; for a failure (2) the ptt code tells failed from unknown."""
+    state: State = STATUS.get(dlr, "unknown") if dlr is not None else "unknown"
+    if dlr == 2 and ptt is not None and PTT_STATUS.get(ptt) in ("failed", "unknown"):
+        state = PTT_STATUS[ptt]
+    return state, FAILURE.get(state)
+
+
+def signature(secret: str, consumer_key: str, method: str, url: str, body: str, timestamp: str) -> str:
+    return "$1$" + hashlib.sha1("+".join([secret, consumer_key, method, url, body, timestamp])
+                                .encode()).hexdigest()
+
+
+class OvhProvider:
+    name = "ovh"
+
+    def __init__(self, *, base_url: str, service: str, keys: tuple[str, str, str],
+                 env_names: tuple[str, str, str], sender_for_response: bool, no_stop_clause: bool,
+                 pull_hours: float, capabilities: Capabilities, client: httpx.AsyncClient,
+                 clock: Callable[[], datetime]) -> None:
+        self.capabilities = capabilities
+        self._base, self._service, self._keys, self._env_names = base_url, service, keys, env_names
+        self._sender_for_response, self._no_stop_clause = sender_for_response, no_stop_clause
+        self._pull_window = timedelta(hours=pull_hours)
+        self._client, self._clock = client, clock
+        self._delta: int | None = None
+        self._delta_lock = asyncio.Lock()
+
+    def body(self, message: OutgoingMessage) -> dict[str, Any]:
+        coding = {"coding": "7bit"} if message.encoding == "GSM-7" else {}  # UCS-2: deduced by OVH
+        sender = {"senderForResponse": True} if self._sender_for_response else {"sender": message.sender}
+        return {"charset": "UTF-8", **coding, "message": message.text, "noStopClause": self._no_stop_clause,
+                "receivers": [message.to], **sender, "tag": message.reference}
+
+    async def send(self, message: OutgoingMessage) -> Accepted:
+        response = await self._call("POST", f"/sms/{self._service}/jobs", payload=self.body(message))
+        raw = masked(response.text, message.to)
+        try:
+            answer = response.json()
+        except ValueError as err:
+            raise InDoubt("OVH accepted the job with an unreadable answer", raw=raw) from err
+        if message.to in answer.get("invalidReceivers", []) or not answer.get("ids"):
+            raise Refused("OVH listed the receiver as invalid (invalidReceivers)", raw=raw)
+        return Accepted(provider_id=str(answer["ids"][0]), raw=raw)
+
+    async def lookup(self, reference: str) -> Report | None:
+        """By tag in /outgoing. A job still pending (deferred by OVH) has no tag to search: while any
+        is pending, the message is reported pending rather than re-sent (at most once)."""
+        ids = (await self._call("GET", f"/sms/{self._service}/outgoing", params={"tag": reference})).json()
+        if ids:
+            return await self._outgoing(max(ids))
+        jobs = (await self._call("GET", f"/sms/{self._service}/jobs")).json()
+        if not jobs:
+            return None
+        return Report(reference=reference, state="pending", raw={"pending_jobs": str(len(jobs))})
+
+    async def pull(self) -> tuple[list[Report], list[Inbound]]:
+        since = {"creationDatetime.from": (self._clock() - self._pull_window).astimezone(UTC).isoformat()}
+        outgoing = (await self._call("GET", f"/sms/{self._service}/outgoing", params=since)).json()
+        incoming = (await self._call("GET", f"/sms/{self._service}/incoming", params=since)).json()
+        limit = asyncio.Semaphore(self.capabilities.concurrency)
+
+        async def one(kind: str, sms_id: int) -> Any:
+            async with limit:
+                return (await self._call("GET", f"/sms/{self._service}/{kind}/{sms_id}")).json()
+
+        sent = await asyncio.gather(*(one("outgoing", i) for i in outgoing))
+        replies = await asyncio.gather(*(one("incoming", i) for i in incoming))
+        return ([outgoing_report(s) for s in sent if s.get("tag")],
+                [Inbound(sender=e164(r["sender"]), text=r["message"],
+                         at=_when(r.get("creationDatetime")) or self._clock(),
+                         reference=r.get("tag") or None) for r in replies])
+
+    async def stop_list(self) -> list[str]:
+        return [e164(number) for number in
+                (await self._call("GET", f"/sms/{self._service}/blacklists")).json()]
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _outgoing(self, sms_id: int) -> Report:
+        return outgoing_report((await self._call("GET", f"/sms/{self._service}/outgoing/{sms_id}")).json())
+
+    async def _server_delta(self) -> int:
+        async with self._delta_lock:
+            if self._delta is None:
+                response = await self._request("GET", self._base + "/auth/time", "", {})
+                self._delta = int(response.json()) - int(self._clock().timestamp())
+            return self._delta
+
+    async def _call(self, method: str, path: str, *, payload: Any = None,
+                    params: Mapping[str, str] | None = None) -> httpx.Response:
+        try:
+            delta = await self._server_delta()
+        except (InDoubt, Refused) as err:  # only the clock was asked: nothing was sent
+            raise NotSent(f"OVH clock unavailable: {err}", raw=err.raw) from err
+        url = self._base + path + (f"?{urlencode(params)}" if params else "")
+        body = json.dumps(payload, separators=(",", ":")) if payload is not None else ""
+        app_key, secret, consumer_key = self._keys
+        timestamp = str(int(self._clock().timestamp()) + delta)
+        headers = {"X-Ovh-Application": app_key, "X-Ovh-Consumer": consumer_key,
+                   "X-Ovh-Timestamp": timestamp,
+                   "X-Ovh-Signature": signature(secret, consumer_key, method, url, body, timestamp)}
+        return await self._request(method, url, body, headers | (
+            {"Content-Type": "application/json"} if body else {}))
+
+    async def _request(self, method: str, url: str, body: str, headers: dict[str, str]) -> httpx.Response:
+        try:
+            response = await self._client.request(method, url, content=body.encode() if body else None,
+                                                  headers=headers | {"Accept": "application/json"})
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+            raise NotSent(f"OVH unreachable: {type(err).__name__}: {err}") from err
+        except httpx.TransportError as err:  # read timeout, connection lost: it may have arrived
+            path = url.split("?")[0]
+            raise InDoubt(f"no answer from OVH to {method} {path}: {type(err).__name__}") from err
+        if not response.is_success:
+            raise self._error(response)
+        return response
+
+    def _error(self, response: httpx.Response) -> Exception:
+        """providers.md §2.5, one branch per row; X-OVH-QUERYID identifies the call for OVH support."""
+        text, status = response.text, response.status_code
+        where = f"{status} {_message(response)} (query id {response.headers.get('x-ovh-queryid', '-')})"
+        if status in (401, 403) or (status == 400 and "INVALID_SIGNATURE" in text):
+            return ProviderConfigError(f"OVH refused the credentials ({where}); check "
+                                       + ", ".join(self._env_names) + " and the key's access rules",
+                                       raw=text)
+        if status in (404, 460):
+            return ProviderConfigError(f"OVH answered {where}; check providers.ovh.service_name "
+                                       f"({self._service}) and base_url", raw=text)
+        if status == 429:
+            retry_after = response.headers.get("retry-after", "")
+            return NotSent(f"OVH is rate limiting ({where})", raw=text,
+                           retry_after=float(retry_after) if retry_after.isdigit() else None)
+        if 400 <= status < 500:
+            return Refused(f"OVH refused the message ({where})", raw=text)
+        return InDoubt(f"OVH answered {where}; the message may have been taken", raw=text)
+
+
+def masked(text: str, to: str) -> str:
+    """The answer kept in the ledger, with the receiver masked in each way OVH may write it."""
+    for written in ("00" + to[1:], to, to[1:]):
+        text = text.replace(written, mask(to))
+    return text
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message", ""))
+    except (ValueError, AttributeError):
+        return response.reason_phrase
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text), UTC)
+    try:
+        return datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        return None
+
+
+def e164(number: str) -> str:
+    """OVH writes numbers as +33..., 0033... or 33...: ours are E.164."""
+    return number if number.startswith("+") else "+" + number.removeprefix("00")
+
+
+def _code(value: Any) -> int | None:
+    return int(value) if str(value).lstrip("-").isdigit() else None
+
+
+def outgoing_report(sms: Mapping[str, Any]) -> Report:
+    """An `sms.Outgoing` (pull and lookup): `deliveryReceipt` read on the DLR id scale (§2.3)."""
+    state, failure = state_of(_code(sms.get("deliveryReceipt")), _code(sms.get("ptt")))
+    return Report(reference=str(sms.get("tag") or ""), state=state, failure=failure,
+                  at=_when(sms.get("deliveredAt") or sms.get("sentAt")), provider_id=str(sms["id"]),
+                  raw={key: str(sms[key]) for key in ("id", "deliveryReceipt", "ptt", "tag") if key in sms})
+
+
+def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str, str]) -> Received:
+    """The account `callBack` (query: id, ptt, date, description or dlr, descriptionDlr). It is not
+    signed (our route checks the URL token) and names no tag: join the report on `provider_id`."""
+    if call.kind == "mo":
+        raise ValueError("OVH replies are pulled by smsops sync (/incoming); the smsResponse cgiUrl "
+                         "payload is not documented (providers.md §2.4)")
+    params = call.params
+    dlr = _code(params.get("description")) if _code(params.get("description")) is not None \
+        else _code(params.get("dlr"))
+    if not params.get("id") or dlr is None:
+        raise ValueError("an OVH delivery callback needs id and a numeric description (or dlr)")
+    state, failure = state_of(dlr, _code(params.get("ptt")))
+    raw = {key: value for key, value in params.items() if key != "token"}
+    return Received(reports=[Report(reference=params.get("tag", ""), state=state, failure=failure,
+                                    at=_when(params.get("date")) or call.received_at,
+                                    provider_id=params["id"], raw=raw)])
+
+
+def create(config: Mapping[str, Any], env: Mapping[str, str], *,
+           transport: httpx.AsyncBaseTransport | None = None,
+           clock: Callable[[], datetime] | None = None) -> OvhProvider:
+    """Build the adapter from the `providers.ovh` mapping of smsops.yaml and the environment."""
+    if not config.get("service_name"):
+        raise ProviderConfigError("providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml")
+    env_names = tuple(str(config.get(key, default)) for key, default in ENV_DEFAULTS.items())
+    missing = [name for name in env_names if not env.get(name)]
+    if missing:
+        raise ProviderConfigError("OVH credentials missing: set the environment variable(s) "
+                                  + ", ".join(missing))
+    no_stop_clause = bool(config.get("no_stop_clause", False))
+    capabilities = Capabilities(
+        lookup=True, appends_stop=None if no_stop_clause else str(config.get("stop_clause", STOP_CLAUSE)),
+        max_parts=int(config.get("max_parts", Capabilities.max_parts)),
+        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
+        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
+        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)))
+    key, secret, consumer = (env[name] for name in env_names)
+    return OvhProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
+                       service=str(config["service_name"]), keys=(key, secret, consumer),
+                       env_names=(env_names[0], env_names[1], env_names[2]),
+                       sender_for_response=bool(config.get("sender_for_response", False)),
+                       no_stop_clause=no_stop_clause, pull_hours=float(config.get("pull_hours", 72)),
+                       capabilities=capabilities, client=client, clock=clock or (lambda: datetime.now(UTC)))

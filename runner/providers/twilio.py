@@ -1,0 +1,239 @@
+"""Twilio Programmable Messaging adapter (providers.md §4): one form POST per message, Basic auth.
+
+Twilio has no reference field: ours rides in the StatusCallback URL query (`mid`), and every
+callback is signed (X-Twilio-Signature). Nothing can be found by our reference afterwards (the
+Message resource does not return the callback URL), so `lookup` is off and there is no `pull`: a
+pulled status could only be joined on Twilio's sid, and the signed callbacks already bring each one.
+No STOP list can be read either: a STOP reply and error 21610 are the only opt-out signals."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+
+from runner.optout import is_stop
+from runner.phones import mask
+from runner.providers.base import (
+    WEBHOOK_TOKEN_ENV,
+    Accepted,
+    Capabilities,
+    Failure,
+    Forged,
+    Inbound,
+    InDoubt,
+    NotSent,
+    OutgoingMessage,
+    ProviderConfigError,
+    Received,
+    Refused,
+    Report,
+    State,
+    WebhookCall,
+    callback_url,
+)
+
+DEFAULT_BASE_URL = "https://api.twilio.com/2010-04-01"
+ENV_DEFAULTS = {"account_sid_env": "SMSOPS_TWILIO_ACCOUNT_SID", "auth_token_env": "SMSOPS_TWILIO_AUTH_TOKEN"}
+STATUS: dict[str, State] = {  # MessageStatus, providers.md §4.2
+    "accepted": "pending", "scheduled": "pending", "queued": "pending", "sending": "pending",
+    "sent": "pending", "delivered": "delivered", "read": "delivered", "undelivered": "failed",
+    "failed": "failed", "canceled": "failed", "partially_delivered": "unknown"}
+ERROR_CODES: dict[int, State] = {  # ErrorCode of a failed/undelivered message, §4.2
+    21211: "failed", 21610: "failed", 21612: "failed", 21614: "failed", 30003: "unknown",
+    30004: "failed", 30005: "failed", 30006: "failed", 30007: "failed", 30008: "unknown"}
+FAILURE: dict[State, Failure] = {"failed": "permanent", "unknown": "temporary"}
+REFUSED = {21211: "invalid To number", 21612: "To number not reachable from this sender",
+           21614: "To number is not a mobile"}
+OPTED_OUT = 21610
+SENDER_CODES = {21212, 21408, 21606, 21608}  # From, region or trial settings: stop the run (§4.2)
+REPORT_KEYS = ("MessageSid", "MessageStatus", "SmsStatus", "ErrorCode", "RawDlrDoneDate", "mid")
+
+
+class OptedOut(Refused):
+    """21610: the recipient replied STOP to this sender at Twilio, which blocks every later send.
+    (Not in base.py: a dispatcher may catch it to add the number to the suppression list.)"""
+
+    def __init__(self, message: str, to: str, raw: str = "") -> None:
+        super().__init__(message, raw, failure="permanent")
+        self.to = to
+
+
+def state_of(status: str, error_code: str | None) -> tuple[State, Failure | None]:
+    state: State = STATUS.get(status, "unknown")
+    if status in ("failed", "undelivered") and error_code and error_code.isdigit():
+        state = ERROR_CODES.get(int(error_code), state)
+    return state, FAILURE.get(state)
+
+
+class TwilioProvider:
+    name = "twilio"
+
+    def __init__(self, *, base_url: str, account_sid: str, sender: dict[str, str], dlr_url: str | None,
+                 env: Mapping[str, str], env_names: tuple[str, str], capabilities: Capabilities,
+                 client: httpx.AsyncClient) -> None:
+        self.capabilities = capabilities
+        self._url = f"{base_url}/Accounts/{account_sid}/Messages.json"
+        self._sender, self._dlr_url, self._env, self._env_names = sender, dlr_url, env, env_names
+        self._client = client
+
+    def form(self, message: OutgoingMessage) -> dict[str, str]:
+        """No encoding flag: Twilio picks GSM-7 or UCS-2 from the text itself (SmartEncoded stays
+        off so the text goes out as counted)."""
+        callback = {"StatusCallback": callback_url(self._dlr_url, self._env, mid=message.reference)} \
+            if self._dlr_url else {}
+        return {"To": message.to, **(self._sender or {"From": message.sender}), "Body": message.text,
+                **callback}
+
+    async def send(self, message: OutgoingMessage) -> Accepted:
+        try:
+            response = await self._client.post(self._url, data=self.form(message),
+                                               headers={"Accept": "application/json"})
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
+            raise NotSent(f"Twilio unreachable: {type(err).__name__}: {err}") from err
+        except httpx.TransportError as err:  # read timeout, connection lost: it may have arrived
+            raise InDoubt(f"no answer from Twilio: {type(err).__name__}") from err
+        raw = response.text.replace(message.to, mask(message.to))
+        if response.status_code in (200, 201):
+            try:
+                return Accepted(provider_id=str(response.json()["sid"]), raw=raw)
+            except (ValueError, KeyError) as err:
+                raise InDoubt("Twilio accepted the message with an unreadable answer", raw=raw) from err
+        raise self._error(response, raw, message.to)
+
+    def _error(self, response: httpx.Response, raw: str, to: str) -> Exception:
+        """providers.md §4.4, one branch per row."""
+        status, code, text = response.status_code, *_code_and_message(response)
+        where = f"{status}, code {code}: {text}" if code else f"{status}: {text}"
+        if status in (401, 403):
+            return ProviderConfigError(f"Twilio refused the credentials ({where}); check "
+                                       + " and ".join(self._env_names), raw=raw)
+        if status == 404:
+            return ProviderConfigError(f"Twilio answered {where}; check {self._env_names[0]} and "
+                                       "providers.twilio.base_url", raw=raw)
+        if status == 429:
+            retry_after = response.headers.get("retry-after", "")
+            return NotSent(f"Twilio is rate limiting ({where}); never processed", raw=raw,
+                           retry_after=float(retry_after) if retry_after.isdigit() else None)
+        if code == OPTED_OUT:
+            return OptedOut(f"the recipient replied STOP to this sender at Twilio ({where}): permanent, "
+                            "Twilio blocks every later message to this number", to=to, raw=raw)
+        if code in SENDER_CODES:
+            return ProviderConfigError(f"Twilio refused the sender settings ({where}); check "
+                                       "providers.twilio.from or messaging_service_sid and the "
+                                       "account's geographic permissions", raw=raw)
+        if 400 <= status < 500:
+            reason = REFUSED.get(code or 0, "refused")
+            return Refused(f"Twilio refused the message: {reason} ({where})", raw=raw)
+        return InDoubt(f"Twilio answered {where}; the message may have been taken", raw=raw)
+
+    async def lookup(self, reference: str) -> Report | None:
+        raise NotImplementedError("Twilio cannot find a message by our reference: "
+                                  "capabilities.lookup is False")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _code_and_message(response: httpx.Response) -> tuple[int | None, str]:
+    try:
+        answer = response.json()
+        code = answer.get("code")
+        return (int(code) if code is not None else None), str(answer.get("message") or answer.get("title"))
+    except (ValueError, AttributeError, TypeError):
+        return None, response.reason_phrase
+
+
+def signature(auth_token: str, url: str, form: list[tuple[str, str]]) -> str:
+    """base64(HMAC-SHA1(token, URL + each POST field name + value, sorted)) (request_validator.py)."""
+    signed = url + "".join(name + value for name, value in sorted(form))
+    return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+def _with_and_without_port(url: str) -> list[str]:
+    """Twilio may sign https://host/... or https://host:443/...: the SDK accepts both."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    if parts.port is None and default and parts.hostname:
+        return [url, parts._replace(netloc=f"{parts.netloc}:{default}").geturl()]
+    if parts.port == default and parts.hostname:
+        return [url, parts._replace(netloc=parts.netloc.rsplit(":", 1)[0]).geturl()]
+    return [url]
+
+
+def verify(call: WebhookCall, auth_token: str) -> None:
+    given = call.headers.get("x-twilio-signature", "")
+    query = dict(parse_qsl(urlsplit(call.url).query))
+    if "bodySHA256" in query:  # JSON body: the body's hash is in the signed URL instead of fields
+        form: list[tuple[str, str]] = []
+        if not hmac.compare_digest(hashlib.sha256(call.body).hexdigest(), query["bodySHA256"]):
+            raise Forged("Twilio bodySHA256 does not match the body")
+    else:
+        form = parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)
+    if not any(hmac.compare_digest(signature(auth_token, url, form), given)
+                            for url in _with_and_without_port(call.url)):
+        raise Forged("missing or wrong X-Twilio-Signature")
+
+
+def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str, str]) -> Received:
+    """A status callback (dlr route) or an inbound message (mo route), both signed form POSTs."""
+    token_env = str(config.get("auth_token_env", ENV_DEFAULTS["auth_token_env"]))
+    if not env.get(token_env):
+        raise ProviderConfigError(f"cannot check Twilio signatures: set the environment variable {token_env}")
+    verify(call, env[token_env])
+    params = call.params
+    if call.kind == "dlr":
+        status = params.get("MessageStatus") or params.get("SmsStatus")
+        if not params.get("mid") or not status:
+            raise ValueError("a Twilio status callback needs mid (our StatusCallback query) "
+                             "and MessageStatus")
+        state, failure = state_of(status, params.get("ErrorCode"))
+        report = Report(reference=params["mid"], state=state, failure=failure, at=call.received_at,
+                        provider_id=params.get("MessageSid"),
+                        raw={key: params[key] for key in REPORT_KEYS if key in params})
+        opted_out = params.get("ErrorCode") == str(OPTED_OUT) and params.get("To")
+        replies = [Inbound(sender=params["To"], text="STOP", at=call.received_at,
+                           reference=params["mid"])] if opted_out else []
+        return Received(reports=[report], replies=replies)
+    if not params.get("From") or "Body" not in params:
+        raise ValueError("a Twilio inbound message needs From and Body")
+    body = params["Body"]
+    # Advanced Opt-Out may use keywords of its own: Twilio's verdict counts, the text is kept raw
+    text = "STOP" if params.get("OptOutType", "").upper() == "STOP" and not is_stop(body) else body
+    return Received(replies=[Inbound(sender=params["From"], text=text, at=call.received_at)])
+
+
+def create(config: Mapping[str, Any], env: Mapping[str, str], *,
+           transport: httpx.AsyncBaseTransport | None = None,
+           clock: Callable[[], datetime] | None = None) -> TwilioProvider:
+    """Build the adapter from the `providers.twilio` mapping of smsops.yaml and the environment
+    (`clock` is accepted for a uniform factory; Twilio needs none)."""
+    env_names = (str(config.get("account_sid_env", ENV_DEFAULTS["account_sid_env"])),
+                 str(config.get("auth_token_env", ENV_DEFAULTS["auth_token_env"])))
+    missing = [name for name in env_names if not env.get(name)]
+    if missing:
+        raise ProviderConfigError("Twilio credentials missing: set the environment variable(s) "
+                                  + " and ".join(missing))
+    sender = {"MessagingServiceSid": str(config["messaging_service_sid"])} \
+        if config.get("messaging_service_sid") else {}
+    if config.get("from"):
+        sender["From"] = str(config["from"])
+    capabilities = Capabilities(
+        lookup=False, appends_stop=None, max_parts=int(config.get("max_parts", Capabilities.max_parts)),
+        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
+        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
+        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    account_sid, auth_token = env[env_names[0]], env[env_names[1]]
+    client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)),
+                               auth=httpx.BasicAuth(account_sid, auth_token))
+    dlr_url = config.get("dlr_url")
+    return TwilioProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
+                          account_sid=account_sid, sender=sender, dlr_url=str(dlr_url) if dlr_url else None,
+                          env={k: v for k, v in env.items() if k == WEBHOOK_TOKEN_ENV},
+                          env_names=env_names, capabilities=capabilities, client=client)
