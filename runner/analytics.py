@@ -24,7 +24,7 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f} s"
 
 
-def _lines(row: dict[str, Any]) -> list[tuple[str, str]]:
+def report_lines(row: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (_("messages"), _("{sent} sent, {delivered} delivered, {failed} failed, {in_doubt} in "
                           "doubt, {expired} expired").format(**row)),
@@ -50,7 +50,7 @@ def to_text(rows: list[dict[str, Any]]) -> str:
     out = []
     for row in rows:
         out.append(f"{row['campaign_id']} ({row['objective'] or '-'})")
-        out += [f"  {label:<20} {value}" for label, value in _lines(row)]
+        out += [f"  {label:<20} {value}" for label, value in report_lines(row)]
     return "\n".join(out)
 
 
@@ -58,7 +58,7 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
     out = [_("### smsops report")]
     for row in rows:
         out += ["", f"#### `{row['campaign_id']}`", "", "| | |", "|---|---|"]
-        out += [f"| {label} | {value} |" for label, value in _lines(row)]
+        out += [f"| {label} | {value} |" for label, value in report_lines(row)]
     return "\n".join(out)
 
 
