@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from runner import ledger
+from runner import ledger, optout
 from runner.audience.segments import quote
 from runner.audience.selection import Audience
 from runner.i18n import _
@@ -26,6 +26,8 @@ from runner.providers.base import (
     Provider,
     ProviderConfigError,
     Refused,
+    Report,
+    SendError,
 )
 from runner.text import sms_parts
 from runner.window import is_allowed
@@ -54,6 +56,17 @@ class _Recipient:
     pending: ledger.Pending
     phone: str
     fields: dict[str, str]
+
+
+async def _lookup(provider: Provider, reference: str) -> tuple[Report | None, bool]:
+    """The provider's view of a message, and whether it could answer at all: an error while
+    looking proves nothing, so the message stays in doubt, never re-sent."""
+    if not provider.capabilities.lookup:
+        return None, False
+    try:
+        return await provider.lookup(reference), True
+    except SendError:
+        return None, False
 
 
 class RateLimiter:
@@ -87,12 +100,12 @@ class Dispatcher:
         counts = {"sent": 0, "queued": 0, "in_doubt": 0}
         for message, provider_name in ledger.stuck(self.store):
             provider = self.providers(provider_name)
-            found = await provider.lookup(message) if provider.capabilities.lookup else None
+            found, answered = await _lookup(provider, message)
             if found is not None:
                 status = "sent"
                 ledger.settle(self.store, message, self.clock(), "sent",
                               detail="reconciled", provider_id=found.provider_id)
-            elif provider.capabilities.lookup:
+            elif answered:
                 status = "queued"
                 ledger.settle(self.store, message, self.clock(), "queued",
                               detail="reconciled: the provider never received it")
@@ -230,6 +243,9 @@ class _Send:
             except Refused as err:
                 ledger.settle(d.store, message.reference, d.clock(), "failed", detail=err.raw,
                               failure=err.failure, last_error=str(err), cost_eur=0.0)
+                if err.opted_out:  # said STOP at the provider: suppressed for every provider
+                    optout.add(d.store, recipient.pending.phone_hash, d.clock(), source="provider",
+                               channel="sms", campaign_id=self.campaign.id)
                 self.spent -= cost
                 self.outcome.failed += 1
                 return
@@ -280,8 +296,7 @@ class _Send:
 
     async def _in_doubt(self, message: OutgoingMessage, err: InDoubt) -> None:
         d = self.d
-        found = await self.provider.lookup(message.reference) if \
-            self.provider.capabilities.lookup else None
+        found, _answered = await _lookup(self.provider, message.reference)
         status = "sent" if found else "in_doubt"
         ledger.settle(d.store, message.reference, d.clock(), status, detail=str(err),
                       last_error=str(err), provider_id=found.provider_id if found else None)

@@ -271,6 +271,30 @@ def test_refused_is_a_failure_and_costs_nothing(project_dir):
         == [("permanent", 0.0)]
 
 
+def test_a_refusal_because_the_person_said_stop_at_the_provider_suppresses_them(project_dir):
+    provider = Scripted(Refused("21610: replied STOP to this sender", opted_out=True))
+    run = scripted_run(project_dir, provider)
+    assert run("2027-01-07 10:00")[VENTE].failed == 1
+    db = sqlite3.connect(run.dir / "smsops.db")
+    [(refused,)] = db.execute("SELECT phone_hash FROM messages WHERE status = 'failed'").fetchall()
+    assert db.execute("SELECT phone_hash, source, campaign_id FROM optouts").fetchall() == [
+        (refused, "provider", VENTE)]
+
+
+class LookupFails(Scripted):
+    async def lookup(self, reference):
+        raise InDoubt("503 while looking it up")
+
+
+def test_a_lookup_that_fails_leaves_the_message_in_doubt_never_resent(project_dir):
+    provider = LookupFails(InDoubt("read timeout"), lookup=True)
+    run = scripted_run(project_dir, provider)
+    assert run("2027-01-07 10:00")[VENTE].in_doubt == 1
+    run("2027-01-07 11:00")
+    assert len(provider.sent) == 8
+    assert run.statuses() == {"sent": 7, "in_doubt": 1}
+
+
 def test_in_doubt_is_never_resent(project_dir):
     provider = Scripted(InDoubt("read timeout"))
     run = scripted_run(project_dir, provider)

@@ -128,9 +128,11 @@ class NotSent(SendError):
 class Refused(SendError):
     """The provider refused this message (invalid number, not routable): it will not go out."""
 
-    def __init__(self, message: str, raw: str = "", failure: Failure = "permanent") -> None:
+    def __init__(self, message: str, raw: str = "", failure: Failure = "permanent",
+                 opted_out: bool = False) -> None:
         super().__init__(message, raw)
         self.failure = failure
+        self.opted_out = opted_out  # the provider refuses because the recipient said STOP there
 
 
 class InDoubt(SendError):

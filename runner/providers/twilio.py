@@ -61,7 +61,7 @@ class OptedOut(Refused):
     (Not in base.py: a dispatcher may catch it to add the number to the suppression list.)"""
 
     def __init__(self, message: str, to: str, raw: str = "") -> None:
-        super().__init__(message, raw, failure="permanent")
+        super().__init__(message, raw, failure="permanent", opted_out=True)
         self.to = to
 
 
