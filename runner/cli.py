@@ -384,13 +384,25 @@ def sync_command(root: Path, at: str | None) -> None:
 @click.argument("campaign_ids", nargs=-1, metavar="[ID]...")
 @click.option("--format", "fmt", type=click.Choice(sorted(REPORT_RENDERERS)), default="text",
               show_default=True)
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the charts into this .svg or .png file (one campaign, or all).")
 @click.pass_obj
-def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str) -> None:
+def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str, chart: Path | None) -> None:
     """The CCI sheet's KPIs per campaign: deliverability, delivery speed, clicks, conversions,
     bounces (NPAI), and opt-outs."""
+    from runner import charts  # loads the chart definitions (YAML): only `report` needs them
+
+    chart_format = charts.format_of(chart) if chart else None
+    if chart and len(campaign_ids) > 1:
+        raise SmsopsError(Diagnostic.at(Location(str(chart)), "chart", _(
+            "--chart draws one campaign or all of them: give at most one ID")))
     project = load_project(root)
     conn = open_store(project.root / project.settings.database).conn
     click.echo(REPORT_RENDERERS[fmt](kpis(conn, campaign_ids)))
+    if chart and chart_format:
+        chart.write_bytes(charts.render_all(conn, campaign_ids[0] if campaign_ids else None,
+                                            chart_format))
+        click.echo(_("charts written to {path}").format(path=chart), err=True)
 
 
 def main() -> None:
