@@ -333,13 +333,16 @@ cli.add_command(providers_group)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to listen on; keep 127.0.0.1 unless a password is set.")
 @click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--public-url", metavar="URL",
+              help="The address providers call when a proxy stands in front (Twilio signs it).")
 @click.pass_obj
-def serve_command(root: Path, host: str, port: int) -> None:
+def serve_command(root: Path, host: str, port: int, public_url: str | None) -> None:
     """Datasette on the results database, plus short-link redirects and provider webhooks."""
     from runner.web import make_datasette, serve
 
     project = load_project(root)
-    datasette = make_datasette(project, env=os.environ, hash_key=_hash_key(project))
+    datasette = make_datasette(project, env=os.environ, hash_key=_hash_key(project),
+                               public_url=public_url)
     click.echo(_("smsops serve: http://{host}:{port}/ (results only; Ctrl-C stops)").format(
         host=host, port=port), err=True)
     if not os.environ.get(WEBHOOK_TOKEN_ENV):

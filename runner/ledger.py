@@ -9,7 +9,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from runner.phones import mask_numbers
@@ -141,6 +141,10 @@ FINAL = ("delivered", "failed")
 def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
     """Apply a delivery report; False when it changes nothing (unknown message, or the message
     already final: duplicate and late reports never downgrade a final state)."""
+    if not found.reference and found.provider_id:  # a provider that only knows its own id
+        known = conn.execute("SELECT id FROM messages WHERE provider_id = ?",
+                             (found.provider_id,)).fetchone()
+        found = replace(found, reference=known[0] if known else "")
     row = conn.execute("SELECT status FROM messages WHERE id = ?", (found.reference,)).fetchone()
     if row is None or row[0] in FINAL or row[0] in ("queued", "expired"):
         return False

@@ -234,7 +234,14 @@ counts AS (
 """ + CAMPAIGN_KPIS.split("               AS cost_eur\n    FROM m GROUP BY campaign_id),\n", 1)[1]
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """Reports of providers that cannot carry our reference (OVH's account callback) join on
+    the provider's own id."""
+    db.execute("CREATE INDEX messages_provider_id ON messages (provider_id) "
+               "WHERE provider_id IS NOT NULL")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def open_store(path: Path) -> sqlite_utils.Database:

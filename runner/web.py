@@ -50,12 +50,14 @@ def _dashboards(dashboards: dict[str, Any], database: str) -> dict[str, Any]:
 
 
 def make_datasette(project: Project, *, env: Mapping[str, str], hash_key: str,
-                   clock: Callable[[], datetime] | None = None) -> Datasette:
+                   clock: Callable[[], datetime] | None = None,
+                   public_url: str | None = None) -> Datasette:
     database = project.root / project.settings.database
     open_store(database).conn.close()  # created and migrated before Datasette reads it
     zone = project.settings.zone
     state = WebState(project.settings, database, env, hash_key,
-                     clock=clock or (lambda: datetime.now(zone)))  # clicks by local hour
+                     clock=clock or (lambda: datetime.now(zone)),  # clicks by local hour
+                     public_url=public_url)
     return Datasette([str(database)], metadata=metadata(project, register(state), env),
                      settings={"allow_download": False, "allow_csv_stream": False,
                                "suggest_facets": False})  # suggestions rescan big tables

@@ -19,8 +19,15 @@ from typing import Any
 
 from runner import ledger
 from runner.phones import InvalidPhone, mask_numbers, parse_phone
-from runner.providers import kannel
-from runner.providers.base import WEBHOOK_TOKEN_ENV, Forged, Inbound, Received, WebhookCall
+from runner.providers import kannel, ovh, twilio
+from runner.providers.base import (
+    WEBHOOK_TOKEN_ENV,
+    Forged,
+    Inbound,
+    ProviderConfigError,
+    Received,
+    WebhookCall,
+)
 from runner.store import iso, transaction
 from runner.sync import apply_reply
 
@@ -28,6 +35,8 @@ Parser = Callable[[WebhookCall, Mapping[str, Any], Mapping[str, str]], Received]
 
 PARSERS: dict[str, Parser] = {
     "kannel": kannel.parse_webhook,
+    "ovh": ovh.parse_webhook,
+    "twilio": twilio.parse_webhook,
 }
 
 
@@ -58,6 +67,8 @@ def receive(conn: sqlite3.Connection, provider: str, call: WebhookCall, *,
         received = parse(call, config, env)
     except Forged:
         return Answer(403, "forbidden: bad signature")
+    except ProviderConfigError as err:  # e.g. no auth token to check signatures with
+        return Answer(503, f"not configured: {err}")
     except ValueError as err:
         _keep(conn, provider, call, now, "malformed", str(err))
         return Answer(400, f"malformed: {err}")

@@ -34,7 +34,11 @@ async def _webhook(kind: Literal["dlr", "mo"], request: Request, datasette: Data
     if request.headers.get("content-type", "").split(";")[0].strip() == FORM:
         params |= dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     now = state.clock()
-    call = WebhookCall(kind=kind, method=request.method, url=request.url,
+    url = request.url  # providers sign the URL they called: the proxy's, not ours
+    if state.public_url:
+        url = state.public_url.rstrip("/") + request.path + (
+            f"?{request.query_string}" if request.query_string else "")
+    call = WebhookCall(kind=kind, method=request.method, url=url,
                        headers={k.lower(): v for k, v in request.headers.items()}, params=params,
                        body=body, received_at=now)
     answer = await state.write(lambda conn: receive(

@@ -33,6 +33,7 @@ class WebState:
     env: Mapping[str, str]
     hash_key: str
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    public_url: str | None = None  # the URL providers call, when a proxy stands in front
     _executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
     _conn: sqlite3.Connection | None = None
 

@@ -12,7 +12,9 @@ from runner.i18n import _
 from runner.project import Project
 from runner.providers.base import Provider, ProviderConfigError
 from runner.providers.kannel import create as create_kannel
+from runner.providers.ovh import create as create_ovh
 from runner.providers.simulator import create as create_simulator
+from runner.providers.twilio import create as create_twilio
 
 Factory = Callable[[Mapping[str, Any], Mapping[str, str], Path, Callable[[], datetime]], Provider]
 
@@ -20,6 +22,8 @@ PROVIDERS: dict[str, Factory] = {
     "simulator": lambda config, env, root, clock: create_simulator(config, env, root=root,
                                                                    clock=clock),
     "kannel": lambda config, env, root, clock: create_kannel(config, env),
+    "ovh": lambda config, env, root, clock: create_ovh(config, env, clock=clock),
+    "twilio": lambda config, env, root, clock: create_twilio(config, env, clock=clock),
 }
 
 
