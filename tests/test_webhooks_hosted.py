@@ -83,7 +83,9 @@ def test_without_the_auth_token_twilio_calls_cannot_be_checked(project_dir):
 
 def test_an_ovh_callback_joins_on_ovh_s_own_id(hosted):
     mid = hosted.message()[0]
-    hosted.db().execute("UPDATE messages SET provider_id = '123456789' WHERE id = ?", (mid,)).connection.commit()
+    db = hosted.db()
+    db.execute("UPDATE messages SET provider_id = '123456789' WHERE id = ?", (mid,))
+    db.commit()
     response = hosted.request("GET", f"/-/smsops/dlr/ovh?id=123456789&ptt=0&description=1&token={TOKEN}")
     assert response.status_code == 200
     assert hosted.status(mid) == ("delivered", None)
