@@ -19,7 +19,7 @@ from typing import Any
 
 from runner import ledger
 from runner.phones import InvalidPhone, mask_numbers, parse_phone
-from runner.providers import kannel, ovh, twilio
+from runner.providers import allmysms, brevo, kannel, ovh, twilio
 from runner.providers.base import (
     WEBHOOK_TOKEN_ENV,
     Forged,
@@ -35,6 +35,8 @@ Parser = Callable[[WebhookCall, Mapping[str, Any], Mapping[str, str]], Received]
 
 PARSERS: dict[str, Parser] = {
     "kannel": kannel.parse_webhook,
+    "brevo": brevo.parse_webhook,
+    "allmysms": allmysms.parse_webhook,
     "ovh": ovh.parse_webhook,
     "twilio": twilio.parse_webhook,
 }

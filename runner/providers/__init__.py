@@ -10,7 +10,9 @@ from typing import Any
 from runner.diagnostics import Diagnostic, SmsopsError
 from runner.i18n import _
 from runner.project import Project
+from runner.providers.allmysms import create as create_allmysms
 from runner.providers.base import Provider, ProviderConfigError
+from runner.providers.brevo import create as create_brevo
 from runner.providers.kannel import create as create_kannel
 from runner.providers.ovh import create as create_ovh
 from runner.providers.simulator import create as create_simulator
@@ -22,7 +24,9 @@ PROVIDERS: dict[str, Factory] = {
     "simulator": lambda config, env, root, clock: create_simulator(config, env, root=root,
                                                                    clock=clock),
     "kannel": lambda config, env, root, clock: create_kannel(config, env),
+    "brevo": lambda config, env, root, clock: create_brevo(config, env, clock=clock),
     "ovh": lambda config, env, root, clock: create_ovh(config, env, clock=clock),
+    "allmysms": lambda config, env, root, clock: create_allmysms(config, env, clock=clock),
     "twilio": lambda config, env, root, clock: create_twilio(config, env, clock=clock),
 }
 
