@@ -1,24 +1,35 @@
-"""The results charts as files: `smsops report --chart FILE.svg|png`, the Datasette chart route
-and the HTML report, drawn offline with vl-convert (no browser, no network).
-
-Each chart is defined once, in the dashboard of `runner/datasette/metadata.yml` (title, SQL that
-aggregates, Vega-Lite mark and encoding), so the browser dashboard draws the same charts. Rows
-are inlined into the spec at render time; a chart without rows still renders and says so."""
+"""The results charts, defined once in the dashboard of `runner/datasette/metadata.yml` (title,
+SQL that aggregates, Vega-Lite mark and encoding): datasette-dashboards draws them in the browser,
+and this module draws the same ones offline with vl-convert (no browser, no network) for
+`smsops report --chart`, the HTML report and the server-side chart route. Rows are inlined into
+the spec at render time; a chart without rows still renders and says so."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from runner import dashboard
+import yaml
+
 from runner.diagnostics import Diagnostic, Location, SmsopsError
 from runner.i18n import _
 
+METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
 Format = Literal["svg", "png"]
 FORMATS: dict[str, Format] = {".svg": "svg", ".png": "png"}
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+_FILTER = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
+
+
+@cache
+def described() -> dict[str, Any]:
+    """metadata.yml as written (callers that change it take a copy)."""
+    loaded: dict[str, Any] = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    return loaded
 
 
 @dataclass(frozen=True)
@@ -30,25 +41,39 @@ class Chart:
 
 CHARTS: dict[str, Chart] = {
     name: Chart(chart["title"], chart["query"], chart["display"])
-    for name, chart in dashboard.charts().items() if chart["library"] == "vega-lite"}
+    for name, chart in described()["dashboards"]["results"]["charts"].items()
+    if chart["library"] == "vega-lite"}
 
 
 def chart_rows(conn: sqlite3.Connection, name: str,
                campaign_id: str | None = None) -> list[dict[str, Any]]:
-    return dashboard.rows(conn, name, campaign_id)
+    """The chart's rows, for one campaign or all (the dashboard's `[[ ... ]]` filter syntax)."""
+    sql = _FILTER.sub(lambda found: found[1] if campaign_id else "", CHARTS[name].sql)
+    cursor = conn.execute(sql, {"campaign": campaign_id} if campaign_id else {})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
-def chart_spec(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    if rows:
-        return dashboard.vega_lite(name, rows)
-    return {"$schema": SCHEMA, "title": CHARTS[name].title, "width": 360, "height": 200,
-            "data": {"values": [{"note": _("no data")}]},
-            "mark": {"type": "text", "fontSize": 14, "color": "gray"},
-            "encoding": {"text": {"field": "note", "type": "nominal"}}}
+def chart_spec(name: str, rows: list[dict[str, Any]], width: int = 360) -> dict[str, Any]:
+    chart = CHARTS[name]
+    if not rows:
+        return {"$schema": SCHEMA, "title": chart.title, "width": width, "height": 200,
+                "data": {"values": [{"note": _("no data")}]},
+                "mark": {"type": "text", "fontSize": 14, "color": "gray"},
+                "encoding": {"text": {"field": "note", "type": "nominal"}}}
+    spec = {"$schema": SCHEMA, "title": chart.title, "data": {"values": rows}, "width": width,
+            "height": 200, **chart.display}
+    if "column" in spec.get("encoding", {}):  # one small chart per campaign, side by side
+        spec["width"] = max(60, width // max(1, len({row.get("campaign") for row in rows})))
+    return spec
 
 
 def render(spec: dict[str, Any], fmt: Format) -> bytes:
-    return dashboard.render(spec, fmt)
+    import vl_convert  # 84 MB of Deno and Vega: loaded only when a chart is drawn
+
+    if fmt == "svg":
+        return str(vl_convert.vegalite_to_svg(spec)).encode("utf-8")
+    return bytes(vl_convert.vegalite_to_png(spec, scale=2))
 
 
 def stacked(conn: sqlite3.Connection, campaign_id: str | None) -> dict[str, Any]:

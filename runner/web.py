@@ -14,7 +14,7 @@ from typing import Any
 
 from datasette.app import Datasette
 
-from runner import dashboard
+from runner import charts
 from runner.datasette.state import WebState, register
 from runner.project import Project
 from runner.store import open_store
@@ -25,7 +25,7 @@ PASSWORD_HASH_ENV = "SMSOPS_SERVE_PASSWORD_HASH"  # `datasette hash-password` ou
 def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, str]) -> dict[str, Any]:
     """Descriptions, canned KPI queries and dashboards of the results database; with a password
     hash in the environment, every page (not the webhooks and short links) needs a login."""
-    described = copy.deepcopy(dashboard.described())
+    described = copy.deepcopy(charts.described())
     name = Path(project.settings.database).stem
     found: dict[str, Any] = {
         "title": f"smsops · {project.settings.advertiser}",

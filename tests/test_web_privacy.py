@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from runner.dashboard import METADATA
+from runner.charts import METADATA
 from runner.store import open_store
 from tests.conftest import run_cli
 from tests.test_webhooks import BROWSER, TOKEN, Web

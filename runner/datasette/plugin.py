@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
 
-from runner import dashboard
+from runner import charts
 from runner.datasette.state import ROUTE_PREFIX, state_of
 from runner.providers.base import WebhookCall
 from runner.shortlinks import follow
@@ -74,14 +74,14 @@ async def chart(request: Request, datasette: Datasette) -> Response:
     """A dashboard chart as SVG, drawn on the server: for <img> in pages without JavaScript. The
     SQL and the spec come from metadata.yml, never from the request; only the campaign does."""
     name = request.url_vars["name"]
-    if state_of(datasette) is None or name not in dashboard.vega_charts():
+    if state_of(datasette) is None or name not in charts.CHARTS:
         return Response.text("no such chart", status=404)
     if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
         return Response.text("forbidden: log in at /-/login", status=403)
     campaign = request.args.get("campaign") or None
     database = datasette.get_database()
-    found = await database.execute_fn(lambda conn: dashboard.rows(conn, name, campaign))
-    svg = await asyncio.to_thread(dashboard.render, dashboard.vega_lite(name, found), "svg")
+    found = await database.execute_fn(lambda conn: charts.chart_rows(conn, name, campaign))
+    svg = await asyncio.to_thread(charts.render, charts.chart_spec(name, found), "svg")
     return Response(svg.decode("utf-8"), content_type="image/svg+xml",
                     headers={"cache-control": "no-store"})
 
