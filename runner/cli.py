@@ -385,12 +385,16 @@ def sync_command(root: Path, at: str | None) -> None:
 
 @cli.command("report")
 @click.argument("campaign_ids", nargs=-1, metavar="[ID]...")
-@click.option("--format", "fmt", type=click.Choice(sorted(REPORT_RENDERERS)), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice([*sorted(REPORT_RENDERERS), "html"]),
+              default="text", show_default=True,
+              help="html: one self-contained file with its charts, to share by e-mail.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw the charts into this .svg or .png file (one campaign, or all).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="Where --format html writes.")
 @click.pass_obj
-def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str, chart: Path | None) -> None:
+def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str, chart: Path | None,
+                   output: Path) -> None:
     """The CCI sheet's KPIs per campaign: deliverability, delivery speed, clicks, conversions,
     bounces (NPAI), and opt-outs."""
     from runner import charts  # loads the chart definitions (YAML): only `report` needs them
@@ -401,7 +405,16 @@ def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str, chart: P
             "--chart draws one campaign or all of them: give at most one ID")))
     project = load_project(root)
     conn = open_store(project.root / project.settings.database).conn
-    click.echo(REPORT_RENDERERS[fmt](kpis(conn, campaign_ids)))
+    rows = kpis(conn, campaign_ids)
+    one = campaign_ids[0] if len(campaign_ids) == 1 else None
+    if fmt == "html":
+        from runner.report_html import render
+        output.write_text(render(conn, rows, title=_("SMS campaigns: {advertiser}").format(
+            advertiser=project.settings.advertiser), campaign=one,
+            now=datetime.now(project.settings.zone)), encoding="utf-8")
+        click.echo(_("report written to {path}").format(path=output), err=True)
+    else:
+        click.echo(REPORT_RENDERERS[fmt](rows))
     if chart and chart_format:
         chart.write_bytes(charts.render_all(conn, campaign_ids[0] if campaign_ids else None,
                                             chart_format))
