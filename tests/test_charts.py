@@ -56,8 +56,10 @@ def db(tmp_path):
 
 
 EXPECTED = {
-    "deliveries": [{"hour": "2027-01-07T09:00:00Z", "delivered": 2},
-                   {"hour": "2027-01-07T10:00:00Z", "delivered": 2}],
+    "deliveries": [{"hour": "2027-01-07T09:00:00Z", "status": "delivered", "messages": 2},
+                   {"hour": "2027-01-07T09:00:00Z", "status": "sent", "messages": 2},
+                   {"hour": "2027-01-07T10:00:00Z", "status": "delivered", "messages": 2},
+                   {"hour": "2027-01-07T10:00:00Z", "status": "sent", "messages": 3}],
     "speed-histogram": [{"bucket": "a. < 5 s", "messages": 1}, {"bucket": "b. 5-30 s", "messages": 1},
                         {"bucket": "c. 30 s-2 min", "messages": 1},
                         {"bucket": "e. 10 min-1 h", "messages": 1}],
@@ -83,8 +85,8 @@ def test_each_chart_aggregates_in_sql(db, name):
 
 
 def test_the_campaign_filter_keeps_one_campaign(db):
-    assert charts.chart_rows(db, "deliveries", "a") == [
-        {"hour": "2027-01-07T09:00:00Z", "delivered": 2}, {"hour": "2027-01-07T10:00:00Z", "delivered": 1}]
+    assert [(r["status"], r["messages"]) for r in charts.chart_rows(db, "deliveries", "a")] == [
+        ("delivered", 2), ("sent", 2), ("delivered", 1), ("sent", 2)]
     assert charts.chart_rows(db, "clicks-by-hour", "b") == [{"hour": 14, "clicks": 1}]
     assert {row["campaign"] for row in charts.chart_rows(db, "kpis", "b")} == {"b"}
 
