@@ -9,7 +9,7 @@ from datetime import datetime
 
 from runner import ledger, optout
 from runner.phones import phone_hash
-from runner.providers.base import Inbound, Provider, Puller
+from runner.providers.base import Inbound, Provider, Puller, StopLister
 
 
 @dataclass
@@ -24,6 +24,10 @@ class SyncReport:
 async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
                hash_key: str) -> SyncReport:
     result = SyncReport(provider.name)
+    if isinstance(provider, StopLister):
+        for number in await provider.stop_list():
+            result.optouts += optout.add(conn, phone_hash(number, hash_key), now,
+                                         source="provider", channel="sms")
     if not isinstance(provider, Puller):
         return result  # this provider pushes its reports to `smsops serve`
     reports, replies = await provider.pull()

@@ -106,3 +106,28 @@ def test_sync_then_report_on_the_simulator_and_the_next_run_skips_the_opt_out(pr
     outbox = sqlite3.connect(project_dir / "simulator.db").execute(
         "SELECT sent_to FROM outbox ORDER BY id").fetchall()
     assert len(outbox) == 9 and outbox[8] not in outbox[:8]
+
+
+class _Blacklisting:
+    """A provider with its own STOP list and no pull API."""
+
+    name = "brevo"
+
+    async def stop_list(self):
+        return ["+33639980007", "+33639980012"]
+
+
+def test_sync_copies_the_provider_s_stop_list_into_the_one_suppression_list(tmp_path):
+    import asyncio
+    from datetime import UTC, datetime
+
+    from runner.phones import phone_hash
+    from runner.store import open_store
+    from runner.sync import sync
+    conn = open_store(tmp_path / "smsops.db").conn
+    now = datetime(2027, 1, 7, 9, tzinfo=UTC)
+    first = asyncio.run(sync(conn, _Blacklisting(), now, "key"))
+    again = asyncio.run(sync(conn, _Blacklisting(), now, "key"))
+    assert (first.optouts, again.optouts) == (2, 0)
+    assert sorted(conn.execute("SELECT phone_hash, source FROM optouts")) == sorted(
+        (phone_hash(n, "key"), "provider") for n in ("+33639980007", "+33639980012"))

@@ -111,6 +111,14 @@ class Puller(Protocol):
     async def pull(self) -> tuple[list[Report], list[Inbound]]: ...
 
 
+@runtime_checkable
+class StopLister(Protocol):
+    """A provider that keeps its own STOP list (Brevo, OVH, AllMySMS): `sync` copies it into
+    ours, so a STOP given to one provider holds for all of them."""
+
+    async def stop_list(self) -> list[str]: ...  # E.164 numbers
+
+
 class SendError(Exception):
     def __init__(self, message: str, raw: str = "") -> None:
         super().__init__(message)
