@@ -77,6 +77,14 @@ def personalize(campaign: Campaign, settings: Settings, fields: Mapping[str, obj
     return text
 
 
+def counted_text(campaign: Campaign, settings: Settings, fields: Mapping[str, object | None]) -> str:
+    """The worst-case text as the phone shows it: with what the provider appends itself."""
+    from runner.providers import appended_stop  # providers import the project model, not us
+
+    appended = appended_stop(settings, campaign.provider or settings.provider)
+    return personalize(campaign, settings, fields) + (appended or "")
+
+
 def short_link(settings: Settings, token: str) -> str:
     """Without its scheme: phones make `s.shop.fr/Ab3dE9xY` a link too, and 8 characters are
     5% of an SMS."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from runner.audience.segments import quote
 from runner.audience.selection import Audience
 from runner.occurrence import Occurrence, occurrence
-from runner.personalize import contact_fields, personalize
+from runner.personalize import contact_fields, counted_text, personalize
 from runner.phones import mask
 from runner.project import Campaign, Project
 from runner.text import sms_parts, ucs2_characters
@@ -97,12 +97,12 @@ class Planner:
                f"WHERE {scope} GROUP BY 1, 2{selected}")
         scan = _Scan()
         settings = self.project.settings
-        scan.add_rendering(personalize(campaign, settings, {}), 0)  # the all-fallbacks one counts too
+        scan.add_rendering(counted_text(campaign, settings, {}), 0)  # the all-fallbacks one counts too
         for bucket, region, *values, count in self.db.execute(sql, params):
             scan.buckets[bucket] += count
             if bucket == "recipient":
                 scan.regions[region] += count
-                scan.add_rendering(personalize(campaign, settings, dict(zip(fields, values, strict=True))),
+                scan.add_rendering(counted_text(campaign, settings, dict(zip(fields, values, strict=True))),
                                    count)
         return scan
 

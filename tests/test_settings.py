@@ -20,11 +20,11 @@ def test_example_settings_are_valid(project_dir):
     ("provider: simulator", "provider: sendinblue",
      "smsops.yaml:9:11: error[schema]: provider is \"sendinblue\"; use one of: simulator"),
     ("max_parts: 3", "max_part: 3",
-     "smsops.yaml:31:1: error[schema]: unknown key 'max_part'; did you mean 'max_parts'?"),
+     "smsops.yaml:41:1: error[schema]: unknown key 'max_part'; did you mean 'max_parts'?"),
     ('start: "08:00"', 'start: "07:00"',
-     "smsops.yaml:27:10: error[send-window]: send_window.start 07:00 is before 08:00"),
+     "smsops.yaml:37:10: error[send-window]: send_window.start 07:00 is before 08:00"),
     ('end: "20:00"', 'end: "22:00"',
-     "smsops.yaml:28:8: error[send-window]: send_window.end 22:00 is after 21:30"),
+     "smsops.yaml:38:8: error[send-window]: send_window.end 22:00 is after 21:30"),
     ("stop_mention: STOP au 36111", "stop_mention: Répondez STOP",
      "smsops.yaml:6:15: error[schema]: stop_mention is \"Répondez STOP\"; write STOP followed"),
     ("timezone: Europe/Paris", "timezone: Paris",
@@ -55,7 +55,7 @@ def test_sunday_sending_is_a_warning(project_dir):
     with_settings(project_dir, "fri, sat]", "fri, sat, sun]")
     result = run_cli(project_dir, "validate")
     assert result.exit_code == 0
-    assert "smsops.yaml:26:9: warning[send-window]: Sunday sending is tolerated" in result.output
+    assert "smsops.yaml:36:9: warning[send-window]: Sunday sending is tolerated" in result.output
 
 
 def test_settings_error_in_json_format_keeps_the_shape(project_dir):

@@ -14,9 +14,11 @@ from runner.providers.allmysms import create as create_allmysms
 from runner.providers.base import Provider, ProviderConfigError
 from runner.providers.brevo import create as create_brevo
 from runner.providers.kannel import create as create_kannel
+from runner.providers.ovh import appended_stop as ovh_appended_stop
 from runner.providers.ovh import create as create_ovh
 from runner.providers.simulator import create as create_simulator
 from runner.providers.twilio import create as create_twilio
+from runner.settings import Settings
 
 Factory = Callable[[Mapping[str, Any], Mapping[str, str], Path, Callable[[], datetime]], Provider]
 
@@ -29,6 +31,16 @@ PROVIDERS: dict[str, Factory] = {
     "allmysms": lambda config, env, root, clock: create_allmysms(config, env, clock=clock),
     "twilio": lambda config, env, root, clock: create_twilio(config, env, clock=clock),
 }
+
+
+# Providers that add their own STOP text to every message: the rules and the plan count it
+# without building the provider (CI has no provider secrets).
+APPENDED_STOP: dict[str, Callable[[Mapping[str, Any]], str | None]] = {"ovh": ovh_appended_stop}
+
+
+def appended_stop(settings: Settings, name: str) -> str | None:
+    found = APPENDED_STOP.get(name)
+    return found(settings.providers.get(name, {})) if found else None
 
 
 def make_provider(project: Project, name: str, env: Mapping[str, str],

@@ -249,6 +249,11 @@ def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str
                                     provider_id=params["id"], raw=raw)])
 
 
+def appended_stop(config: Mapping[str, Any]) -> str | None:
+    """What OVH adds to every message unless `no_stop_clause` (non-advertising messages only)."""
+    return None if config.get("no_stop_clause", False) else str(config.get("stop_clause", STOP_CLAUSE))
+
+
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None,
            clock: Callable[[], datetime] | None = None) -> OvhProvider:
@@ -262,7 +267,7 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
                                   + ", ".join(missing))
     no_stop_clause = bool(config.get("no_stop_clause", False))
     capabilities = Capabilities(
-        lookup=True, appends_stop=None if no_stop_clause else str(config.get("stop_clause", STOP_CLAUSE)),
+        lookup=True, appends_stop=appended_stop(config),
         max_parts=int(config.get("max_parts", Capabilities.max_parts)),
         price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
         rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from runner.diagnostics import Diagnostic
 from runner.i18n import _
-from runner.personalize import personalize
+from runner.personalize import counted_text
 from runner.project import Campaign
 from runner.rules.context import Context
 from runner.text import parse_template, sms_parts, static_text, ucs2_characters, units
@@ -27,8 +27,8 @@ def renderings(ctx: Context, campaign: Campaign) -> list[Rendering]:
     contacts = ctx.contacts_of(campaign)
     rows = list(ctx.records(contacts)) if contacts else []
     settings = ctx.project.settings
-    texts: list[tuple[int | None, str]] = [(None, personalize(campaign, settings, {}))]
-    texts += [(line, personalize(campaign, settings, record)) for line, record in rows]
+    texts: list[tuple[int | None, str]] = [(None, counted_text(campaign, settings, {}))]
+    texts += [(line, counted_text(campaign, settings, record)) for line, record in rows]
     return [Rendering(text, line, sms_parts(text)[1]) for line, text in texts]
 
 

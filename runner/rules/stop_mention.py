@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from runner.diagnostics import Diagnostic
 from runner.i18n import _
+from runner.providers import appended_stop
 from runner.rules.context import Context
 from runner.text import normalize, static_text
 from runner.yamlfile import Document
@@ -22,11 +23,22 @@ def mention_pattern(mention: str) -> re.Pattern[str]:
 
 
 def check(ctx: Context) -> Iterator[Diagnostic]:
-    mention = ctx.project.settings.stop_mention
+    settings = ctx.project.settings
+    mention = settings.stop_mention
     wanted = mention_pattern(mention)
     for campaign in ctx.campaigns():
         text = normalize(static_text(campaign.message))
         found = wanted.search(text)
+        provider = campaign.provider or settings.provider
+        appended = appended_stop(settings, provider)
+        if appended:  # the provider ends every message with its own STOP: ours would repeat it
+            own = found or ANY_STOP.search(text)
+            if own:
+                yield Diagnostic.at(campaign.doc.find(own.group().split()[0], "message"), RULE, _(
+                    "{provider} adds '{appended}' to every message itself; remove the STOP "
+                    "mention from the text, or it is printed (and paid for) twice").format(
+                    provider=provider, appended=appended.strip()), "warning")
+            continue
         if found is None:
             yield _missing(campaign.doc, text, mention)
         elif text[found.end():].strip(" .!"):

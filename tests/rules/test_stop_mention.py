@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import campaign_yaml
+from tests.conftest import campaign_yaml, only_test_file
 
 OK = "STOP au 36111"
 
@@ -40,3 +40,29 @@ def test_mention_not_at_the_end_is_a_warning(diagnostics_of):
     [found] = diagnostics_of(text, rule="stop-mention")
     assert found.severity == "warning"
     assert "at the very end" in found.message
+
+
+def _use_ovh(project_dir, extra=""):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace("provider: simulator", "provider: ovh")
+                        .replace("    service_name: sms-ab12345-1", f"    service_name: sms-ab12345-1\n{extra}"))
+
+
+def test_a_provider_that_appends_stop_itself_needs_none_in_the_text(diagnostics_of, project_dir):
+    _use_ovh(project_dir)
+    text = campaign_yaml(**{" STOP au 36111": ""})
+    assert only_test_file(diagnostics_of(text, rule="stop-mention")) == []
+
+
+def test_our_own_mention_beside_the_provider_s_is_a_warning(diagnostics_of, project_dir):
+    _use_ovh(project_dir)
+    [found] = only_test_file(diagnostics_of(campaign_yaml(), rule="stop-mention"))
+    assert (found.severity, found.message) == ("warning", (
+        "ovh adds 'STOP 36111' to every message itself; remove the STOP mention from the text, "
+        "or it is printed (and paid for) twice"))
+
+
+def test_without_the_provider_s_clause_the_mention_is_required_again(diagnostics_of, project_dir):
+    _use_ovh(project_dir, "    no_stop_clause: true")
+    text = campaign_yaml(**{" STOP au 36111": ""})
+    assert [d.severity for d in only_test_file(diagnostics_of(text, rule="stop-mention"))] == ["error"]
