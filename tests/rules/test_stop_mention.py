@@ -44,8 +44,9 @@ def test_mention_not_at_the_end_is_a_warning(diagnostics_of):
 
 def _use_ovh(project_dir, extra=""):
     settings = project_dir / "smsops.yaml"
+    account = "    service_name: sms-ab12345-1"
     settings.write_text(settings.read_text().replace("provider: simulator", "provider: ovh")
-                        .replace("    service_name: sms-ab12345-1", f"    service_name: sms-ab12345-1\n{extra}"))
+                        .replace(account, f"{account}\n{extra}"))
 
 
 def test_a_provider_that_appends_stop_itself_needs_none_in_the_text(diagnostics_of, project_dir):
