@@ -56,10 +56,10 @@ def db(tmp_path):
 
 
 EXPECTED = {
-    "deliveries": [{"hour": "2027-01-07T09:00:00Z", "status": "delivered", "messages": 2},
-                   {"hour": "2027-01-07T09:00:00Z", "status": "sent", "messages": 2},
-                   {"hour": "2027-01-07T10:00:00Z", "status": "delivered", "messages": 2},
-                   {"hour": "2027-01-07T10:00:00Z", "status": "sent", "messages": 3}],
+    "deliveries": [{"hour": "2027-01-07T09:00", "status": "delivered", "messages": 2},
+                   {"hour": "2027-01-07T09:00", "status": "sent", "messages": 2},
+                   {"hour": "2027-01-07T10:00", "status": "delivered", "messages": 2},
+                   {"hour": "2027-01-07T10:00", "status": "sent", "messages": 3}],
     "speed-histogram": [{"bucket": "a. < 5 s", "messages": 1}, {"bucket": "b. 5-30 s", "messages": 1},
                         {"bucket": "c. 30 s-2 min", "messages": 1},
                         {"bucket": "e. 10 min-1 h", "messages": 1}],
