@@ -3,6 +3,7 @@ callbacks and replies (good, forged, duplicate, out of order) and OVH's account 
 knows only OVH's own message id."""
 
 import asyncio
+import json
 from urllib.parse import urlencode
 
 import pytest
@@ -97,3 +98,42 @@ def test_an_ovh_callback_for_an_id_we_never_sent_changes_nothing(hosted):
     response = hosted.request("GET", f"/-/smsops/dlr/ovh?id=999&description=1&token={TOKEN}")
     assert response.status_code == 200
     assert [o for _k, o, _p, _q in hosted.calls()] == ["no change"]
+
+
+# One delivered and one late "failed" report per unsigned hosted provider, in its own shape.
+SHAPES = {
+    "brevo": lambda mid, pid, state: ("POST", f"/-/smsops/dlr/brevo?mid={mid}", json.dumps(
+        {"msg_status": state, "to": "33639980001", "date": "2027-01-07 10:00:05"}).encode(),
+        {"content-type": "application/json"}),
+    "allmysms": lambda mid, pid, state: ("POST", "/-/smsops/dlr/allmysms", urlencode(
+        {"smsId": pid, "phoneNumber": "33639980001", "status": state,
+         "receptionDate": "2027-01-07 10:00:05"}).encode(),
+        {"content-type": "application/x-www-form-urlencoded"}),
+    "ovh": lambda mid, pid, state: ("GET", f"/-/smsops/dlr/ovh?id={pid}&ptt=0&description={state}",
+                                     b"", {}),
+}
+WORDS = {"brevo": ("delivered", "hard_bounce"), "allmysms": ("1", "4"), "ovh": ("1", "2")}
+
+
+@pytest.mark.parametrize("provider", sorted(SHAPES))
+def test_each_hosted_webhook_good_forged_duplicate_and_late(hosted, provider):
+    mid = hosted.message()[0]
+    db = hosted.db()
+    db.execute("UPDATE messages SET provider_id = '4242' WHERE id = ?", (mid,))
+    db.commit()
+    delivered, failed = WORDS[provider]
+
+    def call(state, token=TOKEN):
+        method, path, body, headers = SHAPES[provider](mid, "4242", state)
+        path += ("&" if "?" in path else "?") + f"token={token}"
+        return hosted.request(method, path, content=body, headers=headers)
+
+    assert call(delivered, token="forged").status_code == 403
+    assert hosted.status(mid) == ("sent", None) and hosted.calls() == []
+    assert call(delivered).status_code == 200
+    assert hosted.status(mid) == ("delivered", None)
+    assert call(delivered).status_code == 200  # the provider retries
+    assert call(failed).status_code == 200  # a late, contradicting report
+    assert hosted.status(mid) == ("delivered", None)
+    assert [o for _k, o, _p, _q in hosted.calls()] == ["applied", "no change", "no change"]
+    assert "639980001" not in str(hosted.calls())  # kept raw, the number masked
