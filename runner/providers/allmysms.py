@@ -31,6 +31,7 @@ from runner.providers.base import (
     State,
     WebhookCall,
 )
+from runner.providers.hosted import request
 
 STATUS: dict[str, tuple[State, Failure | None]] = {  # providers.md §3.3, `status` / `statut`
     "1": ("delivered", None),
@@ -102,14 +103,7 @@ class AllMySmsProvider:
         return Refused(f"AllMySMS refused the message ({said})", raw=raw, failure="permanent")
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return await self._client.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
-            raise NotSent(f"AllMySMS unreachable: {type(err).__name__}: {err}") from err
-        except httpx.UnsupportedProtocol as err:
-            raise ProviderConfigError("providers.allmysms.base_url is not an http(s) URL") from err
-        except httpx.TransportError as err:  # read/write timeout, connection lost after sending
-            raise InDoubt(f"AllMySMS may have accepted the message: {type(err).__name__}: {err}") from err
+        return await request(self._client, "allmysms", "AllMySMS", method, path, **kwargs)
 
     async def _legacy(self, method: str, **fields: str) -> dict[str, Any]:
         """A legacy HTTP 9.0 call: a form POST, JSON answer; errors come as {"status": code}."""

@@ -30,6 +30,7 @@ from runner.providers.base import (
     WebhookCall,
     callback_url,
 )
+from runner.providers.hosted import request
 
 STATUS: dict[str, tuple[State, Failure | None]] = {  # providers.md §1.4: webhook and polling names
     "delivered": ("delivered", None),
@@ -102,14 +103,7 @@ class BrevoProvider:
         return Refused(f"Brevo refused the message ({said})", raw=raw, failure="permanent")
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return await self._client.request(method, path, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
-            raise NotSent(f"Brevo unreachable: {type(err).__name__}: {err}") from err
-        except httpx.UnsupportedProtocol as err:
-            raise ProviderConfigError("providers.brevo.base_url is not an http(s) URL") from err
-        except httpx.TransportError as err:  # read/write timeout, connection lost after sending
-            raise InDoubt(f"Brevo may have accepted the message: {type(err).__name__}: {err}") from err
+        return await request(self._client, "brevo", "Brevo", method, path, **kwargs)
 
     async def _get(self, path: str, params: Mapping[str, str | int]) -> dict[str, Any]:
         """A read; any answer but a JSON object raises, so a lookup never mistakes it for "not found"."""

@@ -34,6 +34,7 @@ from runner.providers.base import (
     State,
     WebhookCall,
 )
+from runner.providers.hosted import request
 
 DEFAULT_BASE_URL = "https://eu.api.ovh.com/1.0"
 ENV_DEFAULTS = {"application_key_env": "SMSOPS_OVH_APPLICATION_KEY",
@@ -157,14 +158,9 @@ class OvhProvider:
             {"Content-Type": "application/json"} if body else {}))
 
     async def _request(self, method: str, url: str, body: str, headers: dict[str, str]) -> httpx.Response:
-        try:
-            response = await self._client.request(method, url, content=body.encode() if body else None,
-                                                  headers=headers | {"Accept": "application/json"})
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
-            raise NotSent(f"OVH unreachable: {type(err).__name__}: {err}") from err
-        except httpx.TransportError as err:  # read timeout, connection lost: it may have arrived
-            path = url.split("?")[0]
-            raise InDoubt(f"no answer from OVH to {method} {path}: {type(err).__name__}") from err
+        response = await request(self._client, "ovh", "OVH", method, url,
+                                 content=body.encode() if body else None,
+                                 headers=headers | {"Accept": "application/json"})
         if not response.is_success:
             raise self._error(response)
         return response

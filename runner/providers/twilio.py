@@ -38,6 +38,7 @@ from runner.providers.base import (
     WebhookCall,
     callback_url,
 )
+from runner.providers.hosted import request
 
 DEFAULT_BASE_URL = "https://api.twilio.com/2010-04-01"
 ENV_DEFAULTS = {"account_sid_env": "SMSOPS_TWILIO_ACCOUNT_SID", "auth_token_env": "SMSOPS_TWILIO_AUTH_TOKEN"}
@@ -92,13 +93,8 @@ class TwilioProvider:
                 **callback}
 
     async def send(self, message: OutgoingMessage) -> Accepted:
-        try:
-            response = await self._client.post(self._url, data=self.form(message),
-                                               headers={"Accept": "application/json"})
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as err:
-            raise NotSent(f"Twilio unreachable: {type(err).__name__}: {err}") from err
-        except httpx.TransportError as err:  # read timeout, connection lost: it may have arrived
-            raise InDoubt(f"no answer from Twilio: {type(err).__name__}") from err
+        response = await request(self._client, "twilio", "Twilio", "POST", self._url,
+                                 data=self.form(message), headers={"Accept": "application/json"})
         raw = response.text.replace(message.to, mask(message.to))
         if response.status_code in (200, 201):
             try:
