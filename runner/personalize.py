@@ -10,6 +10,7 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import regex
@@ -51,12 +52,15 @@ def contact_fields(campaign: Campaign) -> list[str]:
     return sorted(fields - {PROMO_FIELD} if campaign.promo_code else fields)
 
 
+def _draw(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
 def new_extras(campaign: Campaign, settings: Settings) -> Extras:
-    token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     prefix = campaign.promo_code.prefix if campaign.promo_code else ""
-    return Extras(token if tracks_clicks(campaign, settings) else None,
-                  (prefix + code).upper() if has_unique_code(campaign) else None)
+    return Extras(_draw(TOKEN_ALPHABET, TOKEN_LENGTH) if tracks_clicks(campaign, settings) else None,
+                  (prefix + _draw(CODE_ALPHABET, CODE_LENGTH)).upper()
+                  if has_unique_code(campaign) else None)
 
 
 def personalize(campaign: Campaign, settings: Settings, fields: Mapping[str, object | None],
@@ -69,7 +73,7 @@ def personalize(campaign: Campaign, settings: Settings, fields: Mapping[str, obj
                 else promo.code or "")
         template = _PROMO_PLACEHOLDER.sub(lambda _match: code, template)
     text = render(template, fields)
-    if tracks_clicks(campaign, settings) and extras.link_token:
+    if settings.short_base_url and extras.link_token:  # a token exists only for a tracked link
         links = find_links(text)
         if len(links) == 1:
             link = links[0]
@@ -93,7 +97,12 @@ def short_link(settings: Settings, token: str) -> str:
 
 def campaign_link(campaign: Campaign) -> str | None:
     """The one link the campaign's own text carries, as a browser would open it."""
-    links = find_links(_PROMO_PLACEHOLDER.sub("", campaign.message))
+    return _link_in(campaign.message)
+
+
+@lru_cache(maxsize=256)  # asked for every message the dispatcher sends
+def _link_in(message: str) -> str | None:
+    links = find_links(_PROMO_PLACEHOLDER.sub("", message))
     if len(links) != 1:
         return None
     url = links[0].text

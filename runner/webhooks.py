@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from runner import ledger
 from runner.phones import InvalidPhone, mask_numbers, parse_phone
@@ -96,8 +97,7 @@ def _normalised(reply: Inbound, region: str) -> Inbound:
 def _keep(conn: sqlite3.Connection, provider: str, call: WebhookCall, now: datetime, outcome: str,
           detail: str) -> None:
     params = {k: mask_numbers(v) for k, v in call.params.items() if k != "token"}
-    path = call.url.split("?", 1)[0].split("://", 1)[-1]
-    path = path[path.find("/"):] if "/" in path else path
+    path = urlsplit(call.url).path
     with transaction(conn):
         conn.execute("INSERT INTO webhook_calls (received_at, provider, kind, method, path, params, "
                      "body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -50,13 +50,6 @@ class WebState:
             return work(self._conn)
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
-    def close(self) -> None:
-        def run() -> None:
-            if self._conn is not None:
-                self._conn.close()
-        self._executor.submit(run).result()
-        self._executor.shutdown()
-
 
 # Datasette builds its routes inside its constructor: the state must be findable by then, so
 # it is registered first and named in the plugin config of the metadata.
