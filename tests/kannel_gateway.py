@@ -6,7 +6,6 @@ gateway is shared: tests tell their messages apart by receiver number (`to=`) an
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import signal
@@ -24,9 +23,12 @@ from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 import pytest
 
+from tests.components import require
+
 BEARERBOX = Path("/usr/sbin/bearerbox")
 SMSBOX = Path("/usr/sbin/smsbox")
 FAKESMSC = Path("/usr/lib/kannel/test/fakesmsc")
+KANNEL = (BEARERBOX, SMSBOX, FAKESMSC)
 START_DEADLINE = 20.0  # seconds; kannel.md measured about 1.2 s
 STOP_DEADLINE = 5.0  # then SIGKILL (kannel.md: hangs were seen)
 POLL = 0.01
@@ -377,11 +379,7 @@ def kannel_gateway(request: pytest.FixtureRequest,
                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[KannelGateway]:
     global _running
     if _running is None:
-        missing = [str(path) for path in (BEARERBOX, SMSBOX, FAKESMSC) if not path.exists()]
-        if missing and os.environ.get("CI") == "true":
-            pytest.fail(f"Kannel is not installed ({', '.join(missing)} missing); bash .ci/run installs it")
-        if missing:
-            pytest.skip("Kannel is not installed; bash .ci/run installs it")
+        require("Kannel", *KANNEL)
         _running = start_gateway(tmp_path_factory.mktemp("kannel"))
         request.config.add_cleanup(_running.stop)
     yield _running

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.components import require
 from tests.conftest import REPO, NoRedirect, run_cli, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -22,10 +23,7 @@ BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/60
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed (/usr/bin/chromium); bash .ci/run installs it")
-        pytest.skip("Chromium is not installed; bash .ci/run installs it")
+    require("Chromium", CHROMIUM)
     project = tmp_path_factory.mktemp("browser") / "project"
     shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(
         ".git", ".venv", "*.db", "rejected", "__pycache__", ".pytest_cache", "bench", "test-artifacts"))

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from runner.phones import phone_hash
+from tests.components import require
 from tests.conftest import NoRedirect, run_cli, serving
-from tests.kannel_gateway import BEARERBOX, _free_ports, _wait, start_gateway
+from tests.kannel_gateway import KANNEL, _free_ports, _wait, start_gateway
 
 TOKEN = "e2e-webhook-token"
 HASH_KEY = "e2e-hash-key"
@@ -39,10 +40,7 @@ BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/60
 
 @pytest.fixture
 def loop(project_dir, tmp_path, monkeypatch):
-    if not BEARERBOX.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Kannel is not installed; bash .ci/run installs it")
-        pytest.skip("Kannel is not installed; bash .ci/run installs it")
+    require("Kannel", *KANNEL)
     port = _free_ports(["serve"])["serve"]
     serve_url = f"http://127.0.0.1:{port}"
     (tmp_path / "kannel").mkdir()
