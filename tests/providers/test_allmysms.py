@@ -30,7 +30,7 @@ from runner.providers.base import (
     SendError,
     WebhookCall,
 )
-from runner.text import sms_parts
+from tests.providers import wire
 
 BASE = "https://api.allmysms.test"
 CONFIG = {"base_url": BASE, "price_eur_per_part": 0.05, "rate_per_second": 20}
@@ -47,21 +47,12 @@ T = TypeVar("T")
 
 def message(text: str = "Maison Lila : -20% samedi. STOP au 36180", *, reference: str = "m-42",
             to: str = "+33639980001") -> OutgoingMessage:
-    encoding, parts = sms_parts(text)
-    return OutgoingMessage(reference=reference, to=to, sender=SENDER, text=text, encoding=encoding,
-                           parts=parts)
+    return wire.outgoing(text, reference=reference, to=to, sender=SENDER)
 
 
 def run(handler: Handler, call: Callable[[allmysms.AllMySmsProvider], Awaitable[T]], **config: Any) -> T:
-    async def go() -> T:
-        provider = allmysms.create(CONFIG | config, ENV, transport=httpx.MockTransport(handler),
-                                   clock=lambda: NOW)
-        try:
-            return await call(provider)
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
+    return wire.call_on(lambda transport: allmysms.create(CONFIG | config, ENV, transport=transport,
+                                                     clock=lambda: NOW), handler, call)
 
 
 def send(handler: Handler, outgoing: OutgoingMessage | None = None, **config: Any) -> Accepted:

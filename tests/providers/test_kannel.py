@@ -29,8 +29,8 @@ from runner.providers.base import (
     Refused,
     SendError,
 )
-from runner.text import sms_parts
 from tests.kannel_gateway import KannelGateway, Received
+from tests.providers import wire
 
 URL = "http://kannel.test:13013/cgi-bin/sendsms"
 DLR_URL = "http://127.0.0.1:8001/-/smsops/dlr/kannel"
@@ -44,20 +44,14 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 def message(text: str = "Maison Lila : -20% samedi. STOP au 36111", *, reference: str = "m-42",
             to: str = "+33639980001") -> OutgoingMessage:
-    encoding, parts = sms_parts(text)
-    return OutgoingMessage(reference=reference, to=to, sender=SENDER, text=text, encoding=encoding,
-                           parts=parts)
+    return wire.outgoing(text, reference=reference, to=to, sender=SENDER)
 
 
 def send(handler: Handler, outgoing: OutgoingMessage | None = None, **config: Any) -> Accepted:
-    async def go() -> Accepted:
-        provider = kannel.create(CONFIG | config, ENV, transport=httpx.MockTransport(handler))
-        try:
-            return await provider.send(outgoing or message())
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
+    accepted: Accepted = wire.call_on(
+        lambda transport: kannel.create(CONFIG | config, ENV, transport=transport), handler,
+        lambda provider: provider.send(outgoing or message()))
+    return accepted
 
 
 def captured(outgoing: OutgoingMessage | None = None, **config: Any) -> httpx.Request:

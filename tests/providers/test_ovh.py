@@ -28,7 +28,7 @@ from runner.providers.base import (
     SendError,
     WebhookCall,
 )
-from runner.text import sms_parts
+from tests.providers import wire
 
 BASE = "https://eu.api.ovh.com/1.0"
 JOBS = BASE + "/sms/sms-ab12345-1/jobs"
@@ -47,9 +47,7 @@ Routes = dict[tuple[str, str], Any]  # (method, url) -> JSON answer, or an httpx
 
 
 def message(text: str = TEXT, reference: str = "m-42") -> OutgoingMessage:
-    encoding, parts = sms_parts(text)
-    return OutgoingMessage(reference=reference, to="+33639980001", sender="MAISONLILA", text=text,
-                           encoding=encoding, parts=parts)
+    return wire.outgoing(text, reference=reference)
 
 
 class Fails:
@@ -74,15 +72,8 @@ class Ovh:
         return answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
 
     def run(self, action: Callable[[ovh.OvhProvider], Any], **config: Any) -> Any:
-        async def go() -> Any:
-            provider = ovh.create(CONFIG | config, ENV, transport=httpx.MockTransport(self),
-                                  clock=lambda: LOCAL)
-            try:
-                return await action(provider)
-            finally:
-                await provider.aclose()
-
-        return asyncio.run(go())
+        return wire.call_on(lambda transport: ovh.create(CONFIG | config, ENV, transport=transport,
+                                                    clock=lambda: LOCAL), self, action)
 
 
 def send(answer: Any, outgoing: OutgoingMessage | None = None, **config: Any) -> Accepted:

@@ -30,7 +30,7 @@ from runner.providers.base import (
     SendError,
     WebhookCall,
 )
-from runner.text import sms_parts
+from tests.providers import wire
 
 SID, TOKEN = "ACexample0000000000000000000000000", "EXAMPLE-auth-token"
 ENV = {"SMSOPS_TWILIO_ACCOUNT_SID": SID, "SMSOPS_TWILIO_AUTH_TOKEN": TOKEN,
@@ -45,9 +45,7 @@ RECEIVED_AT = datetime(2026, 11, 25, 8, 1, tzinfo=UTC)
 
 
 def message(text: str = TEXT) -> OutgoingMessage:
-    encoding, parts = sms_parts(text)
-    return OutgoingMessage(reference="m-42", to="+33639980001", sender="MAISONLILA", text=text,
-                           encoding=encoding, parts=parts)
+    return wire.outgoing(text)
 
 
 def send(answer: httpx.Response | type[httpx.TransportError], outgoing: OutgoingMessage | None = None,
@@ -60,14 +58,10 @@ def send(answer: httpx.Response | type[httpx.TransportError], outgoing: Outgoing
             raise answer("boom", request=request)
         return answer
 
-    async def go() -> Accepted:
-        provider = twilio.create(CONFIG | config, ENV, transport=httpx.MockTransport(handler))
-        try:
-            return await provider.send(outgoing or message())
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go()), requests
+    accepted: Accepted = wire.call_on(
+        lambda transport: twilio.create(CONFIG | config, ENV, transport=transport), handler,
+        lambda provider: provider.send(outgoing or message()))
+    return accepted, requests
 
 
 def captured(outgoing: OutgoingMessage | None = None, **config: Any) -> httpx.Request:
