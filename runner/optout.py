@@ -9,14 +9,21 @@ from datetime import datetime
 
 from runner.store import iso, transaction
 
-# The words a person uses to stop marketing SMS (compliance.md §1.3), compared without case,
-# accents or punctuation. Any one of them standing as a word makes the reply an opt-out:
-# missing one would be unlawful, an extra one only costs a customer.
-STOP_WORDS = frozenset({
-    "STOP", "STOPALL", "STOPSMS", "ARRET", "ARRETER", "ARRETEZ", "DESABONNER", "DESABONNEMENT",
-    "DESINSCRIRE", "DESINSCRIPTION", "UNSUBSCRIBE", "QUIT", "END", "CANCEL", "STOPPER",
-})
-WORD = re.compile(r"[A-Z0-9]+")
+# How a person asks to stop marketing SMS (compliance.md §1.3), compared without case, accents
+# or punctuation (docs/cli.md "STOP replies"). Missing one would be unlawful, an extra one only
+# costs a customer, so the rule errs towards opt-out, but not against plain French:
+# - an opt-out word anywhere, standing as a word: STOP (also glued to a short code, STOP36111),
+#   STOPALL, STOPSMS, STOPPER (the French verb), UNSUBSCRIBE, désabonner, désinscrire...;
+# - the verb arrêter (ARRET, ARRÊTE, arrêtez...) only as the first word: elsewhere it is everyday
+#   French ("ouvert sans arrêt", "l'arrêt de bus");
+# - never inside a longer word (nonstop, stopover) or a hyphenated compound (non-stop);
+#   a trailing pronoun is not a compound: "désabonnez-moi", "arrêtez-nous".
+OPT_OUT_WORDS = re.compile(
+    r"STOP\d*|STOPALL|STOPSMS|STOPP(?:ER|EZ)|UNSUBSCRIBE|"
+    r"DES(?:ABONNE|INSCRI)[A-Z]*")
+FIRST_WORD_ONLY = re.compile(r"ARRET(?:E|ER|EZ)?")
+WORD = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
+PRONOUNS = frozenset({"MOI", "NOUS", "LES", "LE", "LA"})
 
 
 def _folded(text: str) -> str:
@@ -24,9 +31,22 @@ def _folded(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
 
 
+def _words(text: str) -> list[str]:
+    """Words, a hyphenated compound as one ("NON-STOP"), a trailing pronoun dropped."""
+    words = []
+    for word in WORD.findall(_folded(text)):
+        head, *rest = word.split("-")
+        words.append(head if rest and all(part in PRONOUNS for part in rest) else word)
+    return words
+
+
 def is_stop(text: str) -> bool:
-    """'STOP', 'stop merci', 'ARRÊT', 'Stop SMS !' are; 'nonstop' and 'stopover' are not."""
-    return any(word in STOP_WORDS for word in WORD.findall(_folded(text)))
+    """'STOP', 'stop merci', 'ARRÊT', 'Arrête de m'envoyer des sms' are; 'nonstop', 'non-stop',
+    'sans arrêt' are not."""
+    words = _words(text)
+    if words and FIRST_WORD_ONLY.fullmatch(words[0]):
+        return True
+    return any(OPT_OUT_WORDS.fullmatch(word) for word in words)
 
 
 def add(conn: sqlite3.Connection, phone_hash: str, at: datetime, source: str, channel: str,
