@@ -51,12 +51,18 @@ def is_stop(text: str) -> bool:
 
 def add(conn: sqlite3.Connection, phone_hash: str, at: datetime, source: str, channel: str,
         campaign_id: str | None = None) -> bool:
-    """True when the number was not suppressed yet."""
+    """True when the number was not suppressed yet. A STOP reply for a number already suppressed
+    without a campaign (from a provider's list) gives it the campaign it answered."""
     with transaction(conn):
-        return conn.execute(
-            "INSERT OR IGNORE INTO optouts (phone_hash, at, source, channel, campaign_id) "
-            "VALUES (?, ?, ?, ?, ?)", (phone_hash, iso(at), source, channel, campaign_id)
-        ).rowcount == 1
+        if conn.execute("INSERT OR IGNORE INTO optouts (phone_hash, at, source, channel, "
+                        "campaign_id) VALUES (?, ?, ?, ?, ?)",
+                        (phone_hash, iso(at), source, channel, campaign_id)).rowcount == 1:
+            return True
+        if campaign_id is not None:
+            conn.execute("UPDATE optouts SET campaign_id = ?, source = ?, channel = ? "
+                         "WHERE phone_hash = ? AND campaign_id IS NULL",
+                         (campaign_id, source, channel, phone_hash))
+        return False
 
 
 def remove(conn: sqlite3.Connection, phone_hash: str) -> bool:

@@ -23,19 +23,20 @@ class SyncReport:
 
 async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
                hash_key: str) -> SyncReport:
+    """Replies first: a number both on the provider's STOP list and in a STOP reply keeps the
+    campaign its reply answered (the list says nothing of campaigns)."""
     result = SyncReport(provider.name)
+    if isinstance(provider, Puller):
+        reports, replies = await provider.pull()
+        result.pulled = True
+        result.reports = sum(ledger.report(conn, found, now) for found in reports)
+        for reply in replies:
+            result.replies += 1
+            result.optouts += apply_reply(conn, reply, hash_key)
     if isinstance(provider, StopLister):
         for number in await provider.stop_list():
             result.optouts += optout.add(conn, phone_hash(number, hash_key), now,
                                          source="provider", channel="sms")
-    if not isinstance(provider, Puller):
-        return result  # this provider pushes its reports to `smsops serve`
-    reports, replies = await provider.pull()
-    result.pulled = True
-    result.reports = sum(ledger.report(conn, found, now) for found in reports)
-    for reply in replies:
-        result.replies += 1
-        result.optouts += apply_reply(conn, reply, hash_key)
     return result
 
 

@@ -131,3 +131,41 @@ def test_sync_copies_the_provider_s_stop_list_into_the_one_suppression_list(tmp_
     assert (first.optouts, again.optouts) == (2, 0)
     assert sorted(conn.execute("SELECT phone_hash, source FROM optouts")) == sorted(
         (phone_hash(n, "key"), "provider") for n in ("+33639980007", "+33639980012"))
+
+
+class _PullingAndBlacklisting(_Blacklisting):
+    """Brevo, OVH, AllMySMS: a pull API whose STOP replies also land on the provider's STOP list."""
+
+    def __init__(self, replies):
+        self.replies = replies
+
+    async def pull(self):
+        return [], self.replies
+
+
+def test_a_stop_that_is_also_on_the_provider_s_list_counts_for_the_campaign_it_answered(tmp_path):
+    import asyncio
+
+    from runner.sync import sync
+    db = results_with(tmp_path, [("delivered", None, 5)])
+    db.execute("UPDATE messages SET phone_hash = ?", (phone_hash("+33639980007", "k"),))
+    stop = Inbound("+33639980007", "STOP", SENT + timedelta(minutes=5))
+    result = asyncio.run(sync(db, _PullingAndBlacklisting([stop]), SENT, "k"))
+    assert (result.replies, result.optouts) == (1, 2)  # ...07 by its reply, ...12 by the list
+    assert db.execute("SELECT campaign_id, source FROM optouts WHERE phone_hash = ?",
+                      (phone_hash("+33639980007", "k"),)).fetchone() == ("c", "reply")
+    [row] = kpis(db)
+    assert (row["optouts"], row["optout_rate"]) == (1, 1.0)
+
+
+def test_a_stop_reply_pulled_after_the_provider_s_list_still_counts_for_its_campaign(tmp_path):
+    import asyncio
+
+    from runner.sync import sync
+    db = results_with(tmp_path, [("delivered", None, 5)])
+    db.execute("UPDATE messages SET phone_hash = ?", (phone_hash("+33639980007", "k"),))
+    asyncio.run(sync(db, _PullingAndBlacklisting([]), SENT, "k"))  # the list arrives first
+    stop = Inbound("+33639980007", "Stop merci", SENT + timedelta(minutes=5))
+    later = asyncio.run(sync(db, _PullingAndBlacklisting([stop]), SENT, "k"))
+    assert later.optouts == 0  # already suppressed, but now attributed
+    assert kpis(db)[0]["optouts"] == 1
