@@ -36,7 +36,7 @@ from runner.plan import Planner
 from runner.plan_output import RENDERERS as PLAN_RENDERERS
 from runner.project import Project, load_project
 from runner.providers import make_provider
-from runner.providers.base import WEBHOOK_TOKEN_ENV
+from runner.providers.base import WEBHOOK_TOKEN_ENV, SendError
 from runner.run import Options, run_campaigns, send_tests
 from runner.store import open_store
 from runner.sync import SyncReport, sync
@@ -364,23 +364,37 @@ def sync_command(root: Path, at: str | None) -> None:
     names = {project.settings.provider} | {c.provider for c in project.campaigns.values()
                                            if c.provider}
 
-    async def pull_all() -> list[SyncReport]:
-        results = []
-        for name in sorted(names):
+    async def pull_one(name: str) -> SyncReport | str:
+        """The provider's report, or the one line that says why it could not be synced."""
+        try:
             provider = make_provider(project, name, os.environ, clock)
-            try:
-                results.append(await sync(conn, provider, clock(), key))
-            finally:
-                await provider.aclose()
-        return results
+        except SmsopsError as err:
+            return "; ".join(d.message for d in err.diagnostics)
+        try:
+            return await sync(conn, provider, clock(), key)
+        except (SendError, OSError) as err:
+            return _("{reason}; check providers.{provider} in smsops.yaml and its environment "
+                     "variables (smsops providers check)").format(reason=err, provider=name)
+        finally:
+            await provider.aclose()
 
-    for result in asyncio.run(pull_all()):
-        if result.pulled:
+    async def pull_all() -> list[tuple[str, SyncReport | str]]:
+        return [(name, await pull_one(name)) for name in sorted(names)]
+
+    failed = False
+    for name, result in asyncio.run(pull_all()):
+        if isinstance(result, str):
+            failed = True
+            click.echo(_("{provider}: not synced: {reason}").format(provider=name, reason=result),
+                       err=True)
+        elif result.pulled:
             click.echo(_("{provider}: {reports} reports applied, {replies} replies, {optouts} new "
                          "opt-outs").format(**vars(result)))
         else:
             click.echo(_("{provider}: no pull API; its reports reach smsops serve").format(
                 provider=result.provider))
+    if failed:
+        raise SystemExit(2)
 
 
 @cli.command("report")

@@ -169,3 +169,29 @@ def test_a_stop_reply_pulled_after_the_provider_s_list_still_counts_for_its_camp
     later = asyncio.run(sync(db, _PullingAndBlacklisting([stop]), SENT, "k"))
     assert later.optouts == 0  # already suppressed, but now attributed
     assert kpis(db)[0]["optouts"] == 1
+
+
+def test_a_provider_that_fails_is_one_line_and_the_others_are_still_synced(project_dir, monkeypatch):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace("https://api.brevo.com/v3",
+                                                     "http://127.0.0.1:9/v3"))  # nothing listens
+    campaign = project_dir / "campaigns" / "nouvelle-bougie.yaml"
+    campaign.write_text(campaign.read_text() + "provider: brevo\n")
+    monkeypatch.setenv("SMSOPS_BREVO_API_KEY", "xkeysib-test")
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+    synced = run_cli(project_dir, "sync")
+    assert synced.exit_code == 2
+    assert synced.stdout == "simulator: 8 reports applied, 0 replies, 0 new opt-outs\n"
+    [line] = [x for x in synced.stderr.splitlines() if not x.startswith("note:")]
+    assert line.startswith("brevo: not synced: Brevo") and "unreachable" in line
+    assert "providers.brevo" in line and "Traceback" not in synced.output
+
+
+def test_a_provider_without_its_api_key_is_named_and_not_a_traceback(project_dir):
+    campaign = project_dir / "campaigns" / "nouvelle-bougie.yaml"
+    campaign.write_text(campaign.read_text() + "provider: brevo\n")
+    synced = run_cli(project_dir, "sync")
+    assert synced.exit_code == 2
+    [line] = [x for x in synced.stderr.splitlines() if not x.startswith("note:")]
+    assert line.startswith("brevo: not synced: ") and "SMSOPS_BREVO_API_KEY" in line
