@@ -1,8 +1,9 @@
 """`smsops purge`: the retention periods of compliance.md §1.7, applied to every store of personal data.
 
 Old messages are anonymised, not deleted, so the KPIs of old campaigns stay exact: their id,
-hash, masked number, territory, provider id, short link and unique code go; status, times, parts
-and cost stay. The suppression list (keyed hashes) is never purged. Deleted rows are overwritten
+hash, masked number, territory, provider id, short link and unique code go, and so do the order
+number and code of their conversions; status, times, parts and cost stay (`forget` anonymises
+one person's messages with the same statements). The suppression list (keyed hashes) is never purged. Deleted rows are overwritten
 (secure_delete) and the databases compacted, so nothing survives in free pages or the WAL."""
 
 from __future__ import annotations
@@ -35,33 +36,56 @@ class Purged:
     files_to_edit: list[str] = field(default_factory=list)  # contacts file lines to remove
 
 
+# What makes a message anonymous, for `purge` (old messages) and `forget` (one person's): the
+# rows in `anonymised` get a new id (kept by their events, clicks and conversions, so the KPIs
+# stay exact) and lose everything that leads back to the person, including the order number and
+# unique code of their conversions (the shop's order links back to the customer).
 ANONYMISE = (
-    "CREATE TEMP TABLE purge_ids (old TEXT PRIMARY KEY, new TEXT)",
-    """INSERT INTO purge_ids SELECT id, 'purged-' || lower(hex(randomblob(8))) FROM messages
-       WHERE id NOT LIKE 'purged-%' AND julianday(COALESCE(sent_at, queued_at)) < julianday(:cutoff)""",
-    """UPDATE message_events SET detail = '', message_id = (SELECT new FROM purge_ids
-       WHERE old = message_id) WHERE message_id IN (SELECT old FROM purge_ids)""",
-    """UPDATE clicks SET user_agent = NULL, message_id = (SELECT new FROM purge_ids
-       WHERE old = message_id) WHERE message_id IN (SELECT old FROM purge_ids)""",
-    """UPDATE conversions SET message_id = (SELECT new FROM purge_ids WHERE old = message_id)
-       WHERE message_id IN (SELECT old FROM purge_ids)""",
-    """UPDATE messages SET id = (SELECT new FROM purge_ids WHERE old = id),
-       phone_hash = 'purged:' || (SELECT new FROM purge_ids WHERE old = id),
-       phone_masked = 'purged', region = NULL, provider_id = NULL, link_token = NULL,
-       promo_code = NULL, last_error = NULL WHERE id IN (SELECT old FROM purge_ids)""",
+    """UPDATE message_events SET detail = '', message_id = (SELECT new FROM anonymised
+       WHERE old = message_id) WHERE message_id IN (SELECT old FROM anonymised)""",
+    """UPDATE clicks SET user_agent = NULL, message_id = (SELECT new FROM anonymised
+       WHERE old = message_id) WHERE message_id IN (SELECT old FROM anonymised)""",
+    """UPDATE conversions SET order_id = NULL, code = NULL, message_id = (SELECT new FROM anonymised
+       WHERE old = message_id) WHERE message_id IN (SELECT old FROM anonymised)""",
+    """UPDATE messages SET id = (SELECT new FROM anonymised WHERE old = id),
+       phone_hash = :label || ':' || (SELECT new FROM anonymised WHERE old = id),
+       phone_masked = :label, region = NULL, provider_id = NULL, link_token = NULL,
+       promo_code = NULL, last_error = NULL WHERE id IN (SELECT old FROM anonymised)""",
 )
+NOT_ANONYMOUS = "id NOT LIKE 'purged-%' AND id NOT LIKE 'erased-%'"
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    messages: int
+    clicks: int
+    payloads: int  # provider payloads (message_events.detail) cleared
+
+
+def anonymise(db: sqlite3.Connection, where: str, params: Mapping[str, str], label: str) -> Anonymised:
+    """Anonymise the messages `where` selects (label: 'purged' or 'erased')."""
+    db.execute("CREATE TEMP TABLE anonymised (old TEXT PRIMARY KEY, new TEXT)")
+    db.execute(f"INSERT INTO anonymised SELECT id, :label || '-' || lower(hex(randomblob(8))) "
+               f"FROM messages WHERE {NOT_ANONYMOUS} AND ({where})", {**params, "label": label})
+    done = Anonymised(*db.execute(
+        "SELECT (SELECT COUNT(*) FROM anonymised), (SELECT COUNT(*) FROM clicks WHERE message_id "
+        "IN (SELECT old FROM anonymised)), (SELECT COUNT(*) FROM message_events WHERE detail != '' "
+        "AND message_id IN (SELECT old FROM anonymised))").fetchone())
+    for statement in ANONYMISE:
+        db.execute(statement, {"label": label} if ":label" in statement else {})
+    db.execute("DROP TABLE anonymised")
+    return done
 
 
 def _results(db: sqlite3.Connection, cutoff: dict[str, str], purged: Purged) -> None:
     counts = purged.counts
-    db.execute(ANONYMISE[0])
-    db.execute(ANONYMISE[1], {"cutoff": cutoff["messages_days"]})
-    counts["messages anonymised"] = db.execute("SELECT COUNT(*) FROM purge_ids").fetchone()[0]
-    counts["clicks anonymised"] = db.execute(
-        "SELECT COUNT(*) FROM clicks WHERE message_id IN (SELECT old FROM purge_ids)").fetchone()[0]
-    for statement in ANONYMISE[2:]:
-        db.execute(statement)
-    db.execute("DROP TABLE purge_ids")
+    counts["conversions orders and unique codes removed"] = db.execute(
+        "UPDATE conversions SET order_id = NULL, code = CASE WHEN message_id IS NULL THEN code END "
+        "WHERE order_id IS NOT NULL AND julianday(at) < julianday(:cutoff)",
+        {"cutoff": cutoff["conversions_days"]}).rowcount
+    done = anonymise(db, "julianday(COALESCE(sent_at, queued_at)) < julianday(:cutoff)",
+                     {"cutoff": cutoff["messages_days"]}, "purged")
+    counts["messages anonymised"], counts["clicks anonymised"] = done.messages, done.clicks
     payloads = {"cutoff": cutoff["provider_payloads_days"]}
     counts["message_events payloads cleared"] = db.execute(
         "UPDATE message_events SET detail = '' WHERE detail != '' AND julianday(at) < "
@@ -72,20 +96,16 @@ def _results(db: sqlite3.Connection, cutoff: dict[str, str], purged: Purged) -> 
     counts["webhook_calls deleted"] = db.execute(
         "DELETE FROM webhook_calls WHERE julianday(received_at) < julianday(:cutoff)",
         payloads).rowcount
-    counts["conversions orders and unique codes removed"] = db.execute(
-        "UPDATE conversions SET order_id = NULL, code = CASE WHEN message_id IS NULL THEN code END "
-        "WHERE order_id IS NOT NULL AND julianday(at) < julianday(:cutoff)",
-        {"cutoff": cutoff["conversions_days"]}).rowcount
 
 
 def _simulator(outbox: Path | None, cutoff: str, dry_run: bool) -> int:
     if outbox is None or not outbox.is_file():
         return 0
-    db = _open(outbox)
+    db = begin_erasure(outbox)
     try:
         count = db.execute("DELETE FROM outbox WHERE julianday(accepted_at) < julianday(?)",
                            (cutoff,)).rowcount
-        _finish(db, dry_run)
+        end_erasure(db, dry_run)
         return int(count)
     finally:
         db.close()
@@ -98,7 +118,9 @@ def _reports(folder: Path, cutoff: datetime, dry_run: bool) -> int:
     return len(old)
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def begin_erasure(path: Path) -> sqlite3.Connection:
+    """A connection whose deletions overwrite the data (whatever SQLite's build default), in a
+    write transaction; end it with end_erasure."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA secure_delete = ON")
@@ -106,7 +128,7 @@ def _open(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _finish(db: sqlite3.Connection, dry_run: bool) -> None:
+def end_erasure(db: sqlite3.Connection, dry_run: bool = False) -> None:
     db.execute("ROLLBACK" if dry_run else "COMMIT")
     if not dry_run:  # nothing of the purged rows may survive in free pages or the WAL
         db.execute("VACUUM")
@@ -118,21 +140,21 @@ def purge(now: datetime, retention: object, *, results: Path, contacts: Path, ro
     cutoffs = {key: now - timedelta(days=retention_days(retention, key)) for key in DEFAULTS}
     cutoff = {key: iso(moment) for key, moment in cutoffs.items()}
     purged = Purged()
-    db = _open(results)
+    db = begin_erasure(results)
     try:
         _results(db, cutoff, purged)
         recent = {h for (h,) in db.execute("SELECT DISTINCT phone_hash FROM messages WHERE "
                                            "julianday(sent_at) >= julianday(?)",
                                            (cutoff["consent_proof_days"],))}
-        private = _open(contacts)
+        private = begin_erasure(contacts)
         try:
             purged.files_to_edit = purge_contacts(private, db, cutoffs["contacts_days"], purged.counts)
             purged.counts["resubscriptions deleted"] = purge_resubscriptions(
                 private, cutoff["consent_proof_days"], recent)
-            _finish(private, dry_run)
+            end_erasure(private, dry_run)
         finally:
             private.close()
-        _finish(db, dry_run)
+        end_erasure(db, dry_run)
     finally:
         db.close()
     purged.counts["simulator outbox rows deleted"] = _simulator(simulator, cutoff["messages_days"], dry_run)

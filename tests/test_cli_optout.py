@@ -82,3 +82,74 @@ def test_forget_leaves_no_trace_of_the_number_and_keeps_it_suppressed(project_di
                     "carte-hiver")
     sent_to = sqlite3.connect(project_dir / "simulator.db").execute("SELECT sent_to FROM outbox")
     assert ("+33639980001",) not in sent_to.fetchall(), later.output
+
+
+def sent_to_all(project_dir):
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    assert run_cli(project_dir, "run", "--at", AT).exit_code == 0
+    assert run_cli(project_dir, "sync").exit_code == 0
+    return sqlite3.connect(project_dir / "smsops.db", isolation_level=None)
+
+
+def test_forget_erases_what_purge_erases_order_number_code_link_clicks_and_webhook_calls(
+        project_dir):
+    db = sent_to_all(project_dir)
+    hashed = phone_hash("+33639980001", DEMO_HASH_KEY)
+    [message] = db.execute("SELECT id FROM messages WHERE phone_hash = ?", (hashed,)).fetchone()
+    db.execute("UPDATE messages SET provider_id = 'prov-4711', link_token = 'tok12345', "
+               "promo_code = 'VP7K3M9Q', last_error = 'x' WHERE id = ?", (message,))
+    db.execute("INSERT INTO clicks (message_id, campaign_id, at, user_agent) VALUES "
+               "(?, 'vente-privee', 'x', 'Mozilla/5.0 (iPhone; Camille)')", (message,))
+    db.execute("INSERT INTO conversions (campaign_id, message_id, code, at, amount_eur, order_id) "
+               "VALUES ('vente-privee', ?, 'VP7K3M9Q', 'x', 30.0, '#1042')", (message,))
+    db.execute("INSERT INTO webhook_calls (provider, params, body) VALUES ('kannel', ?, ''), "
+               "('brevo', '{}', '{\"messageId\": \"prov-4711\"}'), ('kannel', '{}', 'other')",
+               (f'{{"mid": "{message}"}}',))
+    result = run_cli(project_dir, "forget", "06 39 98 00 01")
+    assert result.exit_code == 0 and "2 webhook calls deleted" in result.stdout
+    text = every_text(project_dir)
+    for trace in (message, "prov-4711", "tok12345", "VP7K3M9Q", "#1042", "Camille"):
+        assert trace not in text, trace
+    assert db.execute("SELECT COUNT(*) FROM clicks JOIN messages ON messages.id = "
+                      "clicks.message_id").fetchone() == (1,)  # the KPIs keep the click
+    assert db.execute("SELECT body FROM webhook_calls").fetchall() == [("other",)]
+
+
+def test_forget_drops_rejected_rows_in_any_form_of_the_number(project_dir):
+    write(project_dir / "rejected" / "clients.csv", """\
+        file,line,value,bucket,reason
+        clients.csv,3,0692 12 34 56,duplicate,duplicate of line 2
+        clients.csv,4,+262 692 12 34 56,no_consent,no consent
+        clients.csv,5,"6,39980006E+08",invalid,Excel scientific notation
+        clients.csv,6,0693 00 00 01,no_consent,no consent
+        """)
+    assert run_cli(project_dir, "forget", "+262692123456").exit_code == 0
+    assert run_cli(project_dir, "forget", "06 39 98 00 06").exit_code == 0
+    lines = (project_dir / "rejected" / "clients.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == ["file,line,value,bucket,reason",
+                     "clients.csv,6,0693 00 00 01,no_consent,no consent"]
+
+
+def test_forgetting_an_unknown_number_warns_and_still_suppresses_it(project_dir):
+    result = run_cli(project_dir, "forget", "06 39 98 00 99")
+    assert result.exit_code == 0
+    assert "warning: nothing was found under 06 39 98 00 99 (+33639980099)" in result.stderr
+    assert [row["phone_hash"] for row in optouts(project_dir)] == [
+        phone_hash("+33639980099", DEMO_HASH_KEY)]
+
+
+def test_forgetting_a_number_that_is_not_one_is_a_one_line_error(project_dir):
+    result = run_cli(project_dir, "forget", "06 39 98 00")
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
+    assert result.stderr.startswith("Error: 06 39 98 00: ")
+    assert optouts(project_dir) == []
+
+
+def test_blank_consent_evidence_is_refused_and_the_number_stays_suppressed(project_dir):
+    run_cli(project_dir, "optout", "add", "06 39 98 00 07")
+    for blank in ("", "   "):
+        result = run_cli(project_dir, "optout", "remove", "06 39 98 00 07", "--consent-evidence",
+                         blank)
+        assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
+        assert "--consent-evidence is empty" in result.stderr
+    assert len(optouts(project_dir)) == 1

@@ -63,7 +63,7 @@ def test_after_forget_and_purge_no_clear_number_is_left_anywhere(sent_campaign):
     before, found = kpis(project_dir), numbers(project_dir)
     assert any(d.encode() in raw_bytes(project_dir) for d in found)
     counts = purge(project_dir, "--at", LATER)
-    assert counts["messages anonymised"] == 7 and counts["contacts deleted"] > 0
+    assert counts["messages anonymised"] == 6 and counts["contacts deleted"] > 0  # 7 sent, 1 erased
     text, raw = every_text(project_dir), raw_bytes(project_dir)
     for digits in sorted(found):
         for form in clear_forms(digits):
@@ -125,3 +125,22 @@ def test_raw_provider_payloads_go_after_90_days(sent_campaign):
     counts = purge(sent_campaign, "--at", "2027-04-08T10:00+01:00")
     assert counts["webhook_calls deleted"] == 1 and counts["message_events payloads cleared"] > 0
     assert db.execute("SELECT COUNT(*) FROM message_events WHERE detail != ''").fetchone() == (0,)
+
+
+def test_forget_alone_leaves_no_byte_of_the_number_even_where_secure_delete_is_off(
+        sent_campaign, monkeypatch):
+    project_dir, connect = sent_campaign, sqlite3.connect
+
+    def insecure(*args, **kwargs):  # SQLite's default outside Debian's build
+        conn = connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete = OFF")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", insecure)
+    forms = clear_forms("39980001") | clear_forms("39980006")  # 06: only in a rejected row
+    assert any(form.encode() in raw_bytes(project_dir) for form in forms)
+    assert run_cli(project_dir, "forget", "06 39 98 00 01").exit_code == 0
+    assert run_cli(project_dir, "forget", "06 39 98 00 06").exit_code == 0
+    raw = raw_bytes(project_dir) + b"".join(p.read_bytes() for p in project_dir.glob("*.db*"))
+    for form in sorted(forms | {"6,39980006E+08"}):
+        assert form.encode() not in raw, form

@@ -27,11 +27,18 @@ def _key(project: Project) -> str:
         raise click.UsageError(str(err)) from None
 
 
+class Refused(click.ClickException):
+    """A user error of these commands: one line, exit 2."""
+
+    exit_code = 2
+
+
 def _phone(number: str) -> Phone:
     try:
         return parse_phone(number, allow_fictional=True)  # suppressing a number never harms
     except InvalidPhone as err:
-        raise click.BadParameter(f"{number}: {err.reason}") from None
+        raise Refused(_("{number}: {reason}; write it as 06 39 98 00 01 or +33639980001").format(
+            number=number, reason=err.reason)) from None
 
 
 @click.group("optout")
@@ -61,6 +68,9 @@ def optout_add(root: Path, numbers: tuple[str, ...], source: str) -> None:
 @click.pass_obj
 def optout_remove(root: Path, number: str, consent_evidence: str) -> None:
     """Take a number off the suppression list; only with new consent evidence."""
+    if not consent_evidence.strip():
+        raise Refused(_("--consent-evidence is empty: say where and when the person gave new "
+                        "consent, e.g. 'store:Nantes-paper-form-v3 2027-02-01'"))
     project = load_project(root)
     conn, key = open_store(project.root / project.settings.database).conn, _key(project)
     hashed = phone_hash(_phone(number).e164, key)
@@ -133,15 +143,20 @@ def forget_command(root: Path, number: str) -> None:
     settings = project.settings
     simulator = project.root / str(settings.providers.get("simulator", {}).get("outbox",
                                                                                 "simulator.db"))
+    results, contacts = project.root / settings.database, project.root / settings.contacts_database
+    contacts_db.connect(contacts).close()  # the schema, even before any import
     erased = forget(phone, phone_hash(phone.e164, _key(project)), datetime.now().astimezone(),
-                    results=open_store(project.root / settings.database).conn,
-                    contacts=contacts_db.connect(project.root / settings.contacts_database),
-                    root=project.root, simulator=simulator)
+                    results=results, contacts=contacts, root=project.root, simulator=simulator)
     click.echo(_("erased: {contacts} contact rows, {messages} messages anonymised, {events} "
-                 "provider payloads cleared, {sim} simulator records, {rejected} rejected-row "
-                 "lines; the keyed hash stays on the suppression list").format(
+                 "provider payloads cleared, {calls} webhook calls deleted, {sim} simulator "
+                 "records, {rejected} rejected-row lines; the keyed hash stays on the suppression "
+                 "list").format(
         contacts=erased.contacts_rows, messages=erased.messages_anonymised,
-        events=erased.events_cleared, sim=erased.simulator_rows, rejected=erased.rejected_rows))
+        events=erased.events_cleared, calls=erased.webhook_calls, sim=erased.simulator_rows,
+        rejected=erased.rejected_rows))
+    if not erased.found:
+        click.echo(_("warning: nothing was found under {number} ({e164}); check the number. It is "
+                     "suppressed anyway").format(number=number, e164=phone.e164), err=True)
     for place in erased.files_to_edit:
         click.echo(_("remove the person from the contacts file too ({place}): the next import "
                      "would bring the row back (still suppressed)").format(place=place))
