@@ -62,16 +62,22 @@ def _key(name: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", name).casefold() if ch.isalnum())
 
 
-def columns(preset: str, header: Sequence[str]) -> OrderColumns | None:
-    """The file's columns for this preset; None when its code or date column is missing (or,
-    for a platform, its order number or total, which tell it apart from a generic file)."""
+def find_column(header: Sequence[str], candidates: Sequence[str]) -> str | None:
+    """The file's column for the first candidate present, compared without case, accents,
+    spaces or punctuation."""
     by_key: dict[str, str] = {}
     for name in header:
         by_key.setdefault(_key(name), name)
+    return next((by_key[_key(c)] for c in candidates if _key(c) in by_key), None)
+
+
+def columns(preset: str, header: Sequence[str]) -> OrderColumns | None:
+    """The file's columns for this preset; None when its code or date column is missing (or,
+    for a platform, its order number or total, which tell it apart from a generic file)."""
     spec = PRESETS[preset]
 
     def find(candidates: tuple[str, ...]) -> str | None:
-        return next((by_key[_key(c)] for c in candidates if _key(c) in by_key), None)
+        return find_column(header, candidates)
 
     found = OrderColumns(preset, find(spec.order_id), find(spec.codes) or "", find(spec.date) or "",
                          find(spec.amount))

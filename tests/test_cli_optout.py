@@ -4,6 +4,8 @@ leaves no clear number anywhere and keeps the person suppressed."""
 import json
 import sqlite3
 
+import pytest
+
 from runner.phones import DEMO_HASH_KEY, phone_hash
 from tests.conftest import run_cli, write
 
@@ -153,3 +155,43 @@ def test_blank_consent_evidence_is_refused_and_the_number_stays_suppressed(proje
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, result.output
         assert "--consent-evidence is empty" in result.stderr
     assert len(optouts(project_dir)) == 1
+
+
+def test_a_brevo_export_imports_only_the_blacklisted_numbers_detected_from_its_header(project_dir):
+    write(project_dir / "brevo.csv", """\
+        EMAIL,SMS,SMS_BLACKLISTED
+        camille@example.org,33639980001,true
+        zoe@example.org,33639980002,false
+        leo@example.org,+33639980003,Yes
+        """)
+    result = run_cli(project_dir, "optout", "import", str(project_dir / "brevo.csv"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("2 numbers added to the suppression list, 0 invalid, "
+                             "1 rows not blacklisted (brevo)\n")
+    assert {row["phone_hash"] for row in optouts(project_dir)} == {
+        phone_hash(n, DEMO_HASH_KEY) for n in ("+33639980001", "+33639980003")}
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("ovh", "number,dateCreation,batchID,smsOutgoingID\n+33639980001,2026-10-01,,\n"),
+    ("allmysms", "phoneNumber;comment;receptionDate\n33639980001;stop;2026-10-01 10:00\n"),
+])
+def test_ovh_and_allmysms_blacklists_are_read_with_or_without_format(project_dir, fmt, text):
+    write(project_dir / "stops.csv", text)
+    for args in ((), ("--format", fmt)):
+        result = run_cli(project_dir, "optout", "import", str(project_dir / "stops.csv"), *args)
+        assert result.exit_code == 0, result.output
+    assert [row["phone_hash"] for row in optouts(project_dir)] == [
+        phone_hash("+33639980001", DEMO_HASH_KEY)]
+
+
+def test_an_export_without_a_known_number_column_names_the_columns_looked_for(project_dir):
+    write(project_dir / "emails.csv", "EMAIL,NAME\ncamille@example.org,Camille\n")
+    result = run_cli(project_dir, "optout", "import", str(project_dir / "emails.csv"))
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert "emails.csv:1: no STOP-list columns in the header (EMAIL, NAME)" in result.stderr
+    assert "SMS_BLACKLISTED" in result.stderr and "phoneNumber" in result.stderr
+    brevo = run_cli(project_dir, "optout", "import", str(project_dir / "emails.csv"), "--format",
+                    "brevo")
+    assert brevo.exit_code == 2 and "looked for brevo: SMS and SMS_BLACKLISTED" in brevo.stderr
+    assert optouts(project_dir) == []

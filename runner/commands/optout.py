@@ -11,12 +11,12 @@ import click
 
 from runner import optout
 from runner.audience import contacts_db
-from runner.audience.formats import resolve
 from runner.audience.reader import ReadError, open_rows
 from runner.forget import forget
 from runner.i18n import _
 from runner.phones import InvalidPhone, MissingHashKey, Phone, hash_key, parse_phone, phone_hash
 from runner.project import Project, load_project
+from runner.stop_lists import FORMATS, UnknownExport, stop_columns
 from runner.store import iso, open_store, transaction
 
 
@@ -106,21 +106,30 @@ def optout_list(root: Path, fmt: str) -> None:
 
 @optout_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="The provider's export; detected from the header when omitted.")
 @click.option("--source", default="import", show_default=True,
               help="Where the list comes from, e.g. brevo, ovh.")
 @click.pass_obj
-def optout_import(root: Path, file: Path, source: str) -> None:
-    """Import a provider's STOP list (CSV, TXT or XLSX of numbers)."""
+def optout_import(root: Path, file: Path, fmt: str | None, source: str) -> None:
+    """Import a provider's STOP list (CSV, TXT or XLSX): Brevo's export of blacklisted contacts,
+    OVH's or AllMySMS's blacklist, or any list with a phone column."""
     project = load_project(root)
     conn, key = open_store(project.root / project.settings.database).conn, _key(project)
-    added = invalid = 0
+    added = invalid = skipped = 0
     try:
         with open_rows(file) as rows:
-            column = resolve("generic", rows.header).phone or rows.header[0]
-            index = rows.header.index(column)
+            try:
+                cols = stop_columns(fmt, rows.header)
+            except UnknownExport as err:
+                raise Refused(f"{file.name}:1: {err}") from None
             for line, cells in rows:
+                row = dict(zip(rows.header, cells, strict=False))
+                if not cols.is_opt_out(row):
+                    skipped += 1
+                    continue
                 try:
-                    phone = parse_phone(cells[index], allow_fictional=True)
+                    phone = parse_phone(row.get(cols.phone, ""), allow_fictional=True)
                 except InvalidPhone as err:
                     invalid += 1
                     click.echo(f"{file.name}:{line}: {err.reason}", err=True)
@@ -128,9 +137,10 @@ def optout_import(root: Path, file: Path, source: str) -> None:
                 added += optout.add(conn, phone_hash(phone.e164, key),
                                     datetime.now().astimezone(), source, "provider-list")
     except ReadError as err:
-        raise click.UsageError(f"{file.name}:{err.line}: {err}") from None
+        raise Refused(f"{file.name}:{err.line}: {err}") from None
     click.echo(_("{added} numbers added to the suppression list, {invalid} invalid").format(
-        added=added, invalid=invalid))
+        added=added, invalid=invalid) + (_(", {skipped} rows not blacklisted ({format})").format(
+            skipped=skipped, format=cols.format) if cols.flag else ""))
 
 
 @click.command("forget")
