@@ -195,3 +195,25 @@ def test_a_provider_without_its_api_key_is_named_and_not_a_traceback(project_dir
     assert synced.exit_code == 2
     [line] = [x for x in synced.stderr.splitlines() if not x.startswith("note:")]
     assert line.startswith("brevo: not synced: ") and "SMSOPS_BREVO_API_KEY" in line
+
+
+def test_report_of_an_unknown_campaign_is_refused_like_plan_and_run(project_dir):
+    for command in ("report", "plan"):
+        result = run_cli(project_dir, command, "nosuch")
+        assert result.exit_code == 2 and "no campaign 'nosuch'" in result.output, command
+        assert "nothing sent yet" not in result.output
+
+
+def test_report_checks_the_chart_and_html_paths_before_printing_anything(project_dir):
+    for args in (("--chart", "/nonexistent/x.svg"), ("--format", "html", "-o", "/nonexistent/r.html")):
+        result = run_cli(project_dir, "report", *args)
+        assert result.exit_code == 2 and result.stdout == "", args
+        assert result.stderr.splitlines() == [f"{args[-1]}:1:1: error[chart]: folder /nonexistent "
+                                              "does not exist; create it or write the file elsewhere"]
+
+
+def test_an_html_report_of_two_campaigns_is_refused_rather_than_charting_all(project_dir):
+    result = run_cli(project_dir, "report", "--format", "html", "vente-privee", "carte-hiver",
+                     "-o", str(project_dir / "r.html"))
+    assert result.exit_code == 2 and not (project_dir / "r.html").exists()
+    assert "give at most one ID" in result.stderr
