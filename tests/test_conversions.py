@@ -145,8 +145,8 @@ def test_a_bad_row_is_one_error_with_file_line_and_fix_and_nothing_is_written(sh
           "2,VP2HXR4T,le 9 janvier,9\n")
     result = run_cli(shop, "conversions", "import", str(shop / "orders.csv"), "--at", AT)
     assert result.exit_code == 2
-    assert result.stderr == (f"{shop / 'orders.csv'}:3:1: error[conversions]: order 2: 'le 9 janvier' "
-                             "is not a date; write it as 2027-01-09 15:02 or 09/01/2027 15:02\n")
+    assert result.stderr == (f"{shop / 'orders.csv'}:3:1: error[conversions]: column 'date': "
+                             "'le 9 janvier' is not a date; write it as 2027-01-09 15:02 or 09/01/2027 15:02\n")
     assert conversions(shop) == []
 
 
@@ -167,9 +167,30 @@ def test_text_output_lists_the_unmatched_codes(shop):
 
 
 @pytest.mark.parametrize("text, value", [("57,00", 57.0), ("1 234,50 €", 1234.5), ("1,234.50", 1234.5),
-                                         ("42.5 EUR", 42.5), ("", None)])
+                                         ("42.5 EUR", 42.5), ("", None), ("12.50", 12.5),
+                                         ("12,50", 12.5), ("€12", 12.0), ("-5,00", -5.0)])
 def test_amounts_as_shops_write_them(text, value):
     assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf", "1_000", "12.5.0", "1e3", "douze"])
+def test_anything_but_a_plain_decimal_amount_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_amount(text)
+
+
+def test_two_identical_rows_without_order_number_are_two_orders_and_a_reimport_adds_none(shop):
+    write(shop / "orders.csv", "code,date,amount\nPRIVE20,2027-01-08,20\nPRIVE20,2027-01-08,20\n")
+    first = imported(shop, shop / "orders.csv")
+    again = imported(shop, shop / "orders.csv")
+    assert (first["orders"], first["added"], again["added"], again["known"]) == (2, 2, 0, 2)
+
+
+def test_a_bad_date_without_order_number_names_the_file_line_and_column(shop):
+    write(shop / "orders.csv", "code,date,amount\nPRIVE20,notadate,20\n")
+    result = run_cli(shop, "conversions", "import", str(shop / "orders.csv"), "--at", AT)
+    assert result.exit_code == 2 and result.stderr.startswith(
+        f"{shop / 'orders.csv'}:2:1: error[conversions]: column 'date': 'notadate' is not a date")
 
 
 @pytest.mark.parametrize("text, iso", [
