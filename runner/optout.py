@@ -71,9 +71,9 @@ def remove(conn: sqlite3.Connection, phone_hash: str) -> bool:
                             (phone_hash,)).rowcount == 1
 
 
-def last_campaign(conn: sqlite3.Connection, phone_hash: str) -> str | None:
-    """The campaign of the latest message sent to the number: what a STOP answers."""
-    row = conn.execute("SELECT campaign_id FROM messages WHERE phone_hash = ? AND test = 0 "
+def last_message(conn: sqlite3.Connection, phone_hash: str) -> tuple[str, str] | None:
+    """The latest message sent to the number (id, campaign): what a STOP answers."""
+    row = conn.execute("SELECT id, campaign_id FROM messages WHERE phone_hash = ? AND test = 0 "
                        "AND sent_at IS NOT NULL ORDER BY sent_at DESC LIMIT 1",
                        (phone_hash,)).fetchone()
-    return str(row[0]) if row else None
+    return (str(row[0]), str(row[1])) if row else None

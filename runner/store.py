@@ -250,7 +250,30 @@ def _v7(db: sqlite_utils.Database) -> None:
                "(test, status, campaign_id, substr(delivered_at, 1, 13))")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+STOPS_V2 = """stops AS (SELECT campaign_id, COUNT(*) AS n FROM optouts WHERE campaign_id IS NOT NULL
+          GROUP BY campaign_id)"""
+STOPS_V8 = """stops AS (SELECT m.campaign_id, COUNT(DISTINCT e.message_id) AS n
+          FROM message_events AS e INDEXED BY message_events_stops
+          JOIN messages AS m ON m.id = e.message_id
+          WHERE e.kind = 'stop' AND m.test = 0 GROUP BY m.campaign_id)"""
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    """STOP replies counted from message_events (kind 'stop' on the message answered), which only
+    grows: taking someone off the suppression list (`optout remove`) no longer lowers the
+    opt-out rate of the campaigns they answered. Existing attributed opt-outs are carried over."""
+    db.execute("CREATE INDEX message_events_stops ON message_events (message_id) WHERE kind = 'stop'")
+    db.execute("""INSERT INTO message_events (message_id, at, kind, state, detail)
+        SELECT answered, at, 'stop', 'optout', '' FROM (SELECT o.at, (SELECT m.id FROM messages AS m
+            WHERE m.phone_hash = o.phone_hash AND m.campaign_id = o.campaign_id AND m.test = 0
+            ORDER BY m.sent_at DESC LIMIT 1) AS answered
+            FROM optouts AS o WHERE o.campaign_id IS NOT NULL) WHERE answered IS NOT NULL""")
+    db.execute("DROP VIEW campaign_kpis")
+    assert STOPS_V2 in CAMPAIGN_KPIS_V5
+    db.execute(CAMPAIGN_KPIS_V5.replace(STOPS_V2, STOPS_V8))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 
 
 def open_store(path: Path) -> sqlite_utils.Database:

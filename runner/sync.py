@@ -10,6 +10,7 @@ from datetime import datetime
 from runner import ledger, optout
 from runner.phones import phone_hash
 from runner.providers.base import Inbound, Provider, Puller, StopLister
+from runner.store import event, transaction
 
 
 @dataclass
@@ -41,9 +42,14 @@ async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
 
 
 def apply_reply(conn: sqlite3.Connection, reply: Inbound, hash_key: str) -> bool:
-    """A STOP (in any wording) suppresses the number at once; True when it was new."""
+    """A STOP (in any wording) suppresses the number at once; True when it was new. The message
+    it answers keeps a 'stop' event, which the campaign's opt-out rate counts for good."""
     if not optout.is_stop(reply.text):
         return False
     hashed = phone_hash(reply.sender, hash_key)
+    answered = optout.last_message(conn, hashed)
+    if answered is not None:
+        with transaction(conn):
+            event(conn, answered[0], reply.at, "stop", "optout")
     return optout.add(conn, hashed, reply.at, source="reply", channel="sms",
-                      campaign_id=optout.last_campaign(conn, hashed))
+                      campaign_id=answered[1] if answered else None)

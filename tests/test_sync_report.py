@@ -40,7 +40,8 @@ def test_kpis_follow_the_contract_definitions(tmp_path):
                "('m0', 'c', 'y'), ('m1', 'c', 'z')")
     db.execute("INSERT INTO conversions (campaign_id, message_id, code, at, amount_eur) "
                "VALUES ('c', 'm0', 'A', 'x', 30.0), ('c', 'm2', 'B', 'y', 12.5)")
-    db.execute("INSERT INTO optouts VALUES ('h3', 'x', 'reply', 'sms', 'c')")
+    db.execute("INSERT INTO message_events (message_id, at, kind, state) VALUES "
+               "('m3', 'x', 'stop', 'optout'), ('m3', 'y', 'stop', 'optout')")  # STOP twice
     [row] = kpis(db)
     assert (row["sent"], row["delivered"], row["failed"], row["in_doubt"]) == (13, 10, 2, 1)
     assert row["deliverability_rate"] == 10 / 13
@@ -217,3 +218,36 @@ def test_an_html_report_of_two_campaigns_is_refused_rather_than_charting_all(pro
                      "-o", str(project_dir / "r.html"))
     assert result.exit_code == 2 and not (project_dir / "r.html").exists()
     assert "give at most one ID" in result.stderr
+
+
+def test_re_subscribing_someone_keeps_the_opt_out_rate_of_the_campaign_they_answered(project_dir):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  simulator:\n", "  simulator:\n    stop_rate: 1.0\n"))  # everybody answers STOP
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+    assert run_cli(project_dir, "sync").exit_code == 0
+    removed = run_cli(project_dir, "optout", "remove", "06 39 98 00 01", "--consent-evidence",
+                      "store:Nantes-paper-form-v3 2027-02-01")
+    assert removed.exit_code == 0, removed.output
+    [row] = json.loads(run_cli(project_dir, "report", "--format", "json").stdout)["campaigns"]
+    assert (row["optouts"], row["optout_rate"]) == (8, 1.0)
+
+
+def test_migration_8_carries_the_attributed_opt_outs_over(tmp_path):
+    import sqlite_utils
+
+    from runner.store import MIGRATIONS
+    path = tmp_path / "smsops.db"
+    old = sqlite_utils.Database(path)
+    for migrate in MIGRATIONS[:7]:
+        migrate(old)
+    old.execute("PRAGMA user_version = 7")
+    old.execute("INSERT INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked, "
+                "status, sent_at) VALUES ('m1', 'c', 'o', 'h1', 'm', 'delivered', 'x')")
+    old.execute("INSERT INTO optouts VALUES ('h1', 'y', 'reply', 'sms', 'c'), "
+                "('h2', 'y', 'manual', 'manual', NULL)")
+    old.conn.commit()
+    old.close()
+    [row] = kpis(open_store(path).conn)
+    assert (row["optouts"], row["optout_rate"]) == (1, 1.0)
