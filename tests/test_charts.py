@@ -7,7 +7,7 @@ import pytest
 
 from runner import charts, ledger, optout, shortlinks
 from runner.providers.base import Report
-from runner.store import open_store
+from runner.store import event, open_store
 from tests.conftest import run_cli
 
 T0 = datetime(2027, 1, 7, 9, 0, tzinfo=UTC)
@@ -38,7 +38,7 @@ def db(tmp_path):
     db.execute("INSERT INTO campaigns (id, objective, link) VALUES "
                "('a', 'store_visit', 'https://x.example'), ('b', 'inform', 'https://y.example')")
     a1 = send(db, "a", 1, T0, delivered_after=timedelta(seconds=3))
-    send(db, "a", 2, T0 + timedelta(minutes=10), delivered_after=timedelta(seconds=20))
+    a2 = send(db, "a", 2, T0 + timedelta(minutes=10), delivered_after=timedelta(seconds=20))
     send(db, "a", 3, T0 + timedelta(minutes=65), delivered_after=timedelta(seconds=45))
     send(db, "a", 4, T0 + timedelta(minutes=70))  # sent, never delivered
     send(db, "a", 5, T0, delivered_after=timedelta(seconds=1), test=True)  # counted nowhere
@@ -52,6 +52,8 @@ def db(tmp_path):
                                                     ("b", b1, "2027-01-08", 20.0)])
     optout.add(db, "a-h2", T0 + timedelta(hours=1), "reply", "sms", "a")
     optout.add(db, "b-h1", T0 + timedelta(days=1), "reply", "sms", "b")
+    event(db, a2, T0 + timedelta(hours=1), "stop", "optout")  # as a STOP reply leaves them
+    event(db, b1, T0 + timedelta(days=1), "stop", "optout")
     return db
 
 
