@@ -251,3 +251,13 @@ def test_migration_8_carries_the_attributed_opt_outs_over(tmp_path):
     old.close()
     [row] = kpis(open_store(path).conn)
     assert (row["optouts"], row["optout_rate"]) == (1, 1.0)
+
+
+def test_a_campaign_wide_code_counts_orders_so_its_conversion_rate_can_exceed_one(tmp_path):
+    db = results_with(tmp_path, [("delivered", None, 5)] * 8 + [("sent", None, None)] * 2)
+    db.executemany("INSERT INTO conversions (campaign_id, message_id, code, at, order_id) VALUES "
+                   "('c', NULL, 'PRIVE20', 'x', ?)", [(f"#{n}",) for n in range(10)])
+    db.execute("INSERT INTO clicks (message_id, campaign_id, at) VALUES ('m8', 'c', 'x')")
+    [row] = kpis(db)
+    assert (row["conversions"], row["delivered"], row["conversion_rate"]) == (10, 8, 1.25)
+    assert 0 <= row["deliverability_rate"] <= 1 and row["click_rate"] == 1 / 8  # m8: no report yet
