@@ -3,8 +3,9 @@
 Old messages are anonymised, not deleted, so the KPIs of old campaigns stay exact: their id,
 hash, masked number, territory, provider id, short link and unique code go, and so do the order
 number and code of their conversions; status, times, parts and cost stay (`forget` anonymises
-one person's messages with the same statements). The suppression list (keyed hashes) is never purged. Deleted rows are overwritten
-(secure_delete) and the databases compacted, so nothing survives in free pages or the WAL."""
+one person's messages with the same statements). The suppression list (keyed hashes) is never
+purged. Deleted rows are overwritten (secure_delete) and the databases compacted, so nothing
+survives in free pages or the WAL."""
 
 from __future__ import annotations
 

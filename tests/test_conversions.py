@@ -146,7 +146,8 @@ def test_a_bad_row_is_one_error_with_file_line_and_fix_and_nothing_is_written(sh
     result = run_cli(shop, "conversions", "import", str(shop / "orders.csv"), "--at", AT)
     assert result.exit_code == 2
     assert result.stderr == (f"{shop / 'orders.csv'}:3:1: error[conversions]: column 'date': "
-                             "'le 9 janvier' is not a date; write it as 2027-01-09 15:02 or 09/01/2027 15:02\n")
+                             "'le 9 janvier' is not a date; write it as 2027-01-09 15:02 or "
+                             "09/01/2027 15:02\n")
     assert conversions(shop) == []
 
 

@@ -115,12 +115,18 @@ def test_every_column_matches_the_window_function_view_on_random_campaigns(db):
     assert current == legacy_kpis(db)
 
 
+def database_at(path, version):
+    """A results database as migration `version` left it (no later migration applied)."""
+    old = sqlite_utils.Database(path)
+    for migrate in MIGRATIONS[:version]:
+        migrate(old)
+    old.execute(f"PRAGMA user_version = {version}")
+    return old
+
+
 def test_migration_5_fills_the_histogram_from_messages_already_delivered(tmp_path):
     path = tmp_path / "smsops.db"
-    old = sqlite_utils.Database(path)
-    for migrate in MIGRATIONS[:4]:
-        migrate(old)
-    old.execute("PRAGMA user_version = 4")
+    old = database_at(path, 4)
     for n, seconds in enumerate([3, 1, 2, 10]):
         add(old.conn, "c", seconds, n=n)
     old.conn.commit()
@@ -128,6 +134,19 @@ def test_migration_5_fills_the_histogram_from_messages_already_delivered(tmp_pat
     assert speeds(open_store(path).conn) == {"c": (2.5, 10)}
     assert sqlite3.connect(path).execute("SELECT * FROM delivery_speeds ORDER BY seconds").fetchall() == [
         ("c", 1.0, 1), ("c", 2.0, 1), ("c", 3.0, 1), ("c", 10.0, 1)]
+
+
+def test_migration_8_carries_the_attributed_opt_outs_over(tmp_path):
+    path = tmp_path / "smsops.db"
+    old = database_at(path, 7)
+    old.execute("INSERT INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked, "
+                "status, sent_at) VALUES ('m1', 'c', 'o', 'h1', 'm', 'delivered', 'x')")
+    old.execute("INSERT INTO optouts VALUES ('h1', 'y', 'reply', 'sms', 'c'), "
+                "('h2', 'y', 'manual', 'manual', NULL)")
+    old.conn.commit()
+    old.close()
+    [row] = kpis(open_store(path).conn)
+    assert (row["optouts"], row["optout_rate"]) == (1, 1.0)
 
 
 def test_an_empty_database_has_no_kpi_rows(tmp_path):

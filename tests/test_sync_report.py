@@ -88,12 +88,16 @@ def test_a_stop_reply_suppresses_the_number_for_the_campaign_it_answers(tmp_path
     assert db.execute("SELECT campaign_id, source FROM optouts").fetchall() == [("c", "reply")]
 
 
-def test_sync_then_report_on_the_simulator_and_the_next_run_skips_the_opt_out(project_dir):
+def sent_to_people_who_all_answer_stop(project_dir):
     settings = project_dir / "smsops.yaml"
     settings.write_text(settings.read_text().replace(
-        "  simulator:\n", "  simulator:\n    stop_rate: 1.0\n"))  # everybody answers STOP
+        "  simulator:\n", "  simulator:\n    stop_rate: 1.0\n"))
     assert run_cli(project_dir, "contacts", "import").exit_code == 0
     assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+
+
+def test_sync_then_report_on_the_simulator_and_the_next_run_skips_the_opt_out(project_dir):
+    sent_to_people_who_all_answer_stop(project_dir)
     synced = run_cli(project_dir, "sync")
     assert synced.stdout == "simulator: 8 reports applied, 8 replies, 8 new opt-outs\n"
     report = json.loads(run_cli(project_dir, "report", "--format", "json").stdout)
@@ -221,36 +225,13 @@ def test_an_html_report_of_two_campaigns_is_refused_rather_than_charting_all(pro
 
 
 def test_re_subscribing_someone_keeps_the_opt_out_rate_of_the_campaign_they_answered(project_dir):
-    settings = project_dir / "smsops.yaml"
-    settings.write_text(settings.read_text().replace(
-        "  simulator:\n", "  simulator:\n    stop_rate: 1.0\n"))  # everybody answers STOP
-    assert run_cli(project_dir, "contacts", "import").exit_code == 0
-    assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+    sent_to_people_who_all_answer_stop(project_dir)
     assert run_cli(project_dir, "sync").exit_code == 0
     removed = run_cli(project_dir, "optout", "remove", "06 39 98 00 01", "--consent-evidence",
                       "store:Nantes-paper-form-v3 2027-02-01")
     assert removed.exit_code == 0, removed.output
     [row] = json.loads(run_cli(project_dir, "report", "--format", "json").stdout)["campaigns"]
     assert (row["optouts"], row["optout_rate"]) == (8, 1.0)
-
-
-def test_migration_8_carries_the_attributed_opt_outs_over(tmp_path):
-    import sqlite_utils
-
-    from runner.store import MIGRATIONS
-    path = tmp_path / "smsops.db"
-    old = sqlite_utils.Database(path)
-    for migrate in MIGRATIONS[:7]:
-        migrate(old)
-    old.execute("PRAGMA user_version = 7")
-    old.execute("INSERT INTO messages (id, campaign_id, occurrence, phone_hash, phone_masked, "
-                "status, sent_at) VALUES ('m1', 'c', 'o', 'h1', 'm', 'delivered', 'x')")
-    old.execute("INSERT INTO optouts VALUES ('h1', 'y', 'reply', 'sms', 'c'), "
-                "('h2', 'y', 'manual', 'manual', NULL)")
-    old.conn.commit()
-    old.close()
-    [row] = kpis(open_store(path).conn)
-    assert (row["optouts"], row["optout_rate"]) == (1, 1.0)
 
 
 def test_a_campaign_wide_code_counts_orders_so_its_conversion_rate_can_exceed_one(tmp_path):
