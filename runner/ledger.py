@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from runner.phones import mask_numbers
 from runner.providers.base import Report
-from runner.store import event, iso, transaction
+from runner.store import event, free_text, iso, transaction
 
 
 @dataclass(frozen=True)
@@ -91,6 +90,8 @@ def settle(conn: sqlite3.Connection, message: str, now: datetime, status: str, *
     values = {**columns, "status": status, "updated_at": iso(now)}
     if stamp_column:
         values[stamp_column] = iso(now)
+    if isinstance(values.get("last_error"), str):
+        values["last_error"] = free_text(str(values["last_error"]))
     assignments = ", ".join(f"{name} = ?" for name in values)
     with transaction(conn):
         conn.execute(f"UPDATE messages SET {assignments} WHERE id = ? AND status = 'sending'",
@@ -111,7 +112,7 @@ def expire(conn: sqlite3.Connection, campaign_id: str, now: datetime, reason: st
     with transaction(conn):
         ids = [row[0] for row in conn.execute(f"SELECT id FROM messages WHERE {where}", params)]
         conn.execute(f"UPDATE messages SET status = 'expired', expired_at = ?, updated_at = ?, "
-                     f"last_error = ? WHERE {where}", (iso(now), iso(now), reason, *params))
+                     f"last_error = ? WHERE {where}", (iso(now), iso(now), free_text(reason), *params))
         for expired in ids:
             event(conn, expired, now, "status", "expired", reason)
     return len(ids)
@@ -161,6 +162,6 @@ def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
         else:  # pending: at least it reached the provider
             conn.execute("UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? "
                          "AND status IN ('sending', 'in_doubt')", (iso(now), found.reference))
-        event(conn, found.reference, found.at or now, "report", found.state,  # raw, numbers masked
-              json.dumps({k: mask_numbers(str(v)) for k, v in found.raw.items()}, ensure_ascii=False))
+        event(conn, found.reference, found.at or now, "report", found.state,  # raw, masked there
+              json.dumps({k: str(v) for k, v in found.raw.items()}, ensure_ascii=False))
     return True

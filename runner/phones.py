@@ -195,26 +195,24 @@ def hash_key(env: Mapping[str, str], *, demo: bool = False) -> str:
 
 
 # A run of digit groups as people and providers write numbers: +33 6…, 0033…, 06 39 98…, 06.39…,
-# 06-39…, +33 (0)6…, 06+39+… (a form-encoded space); read in the text with %XX escapes of those
-# characters decoded (%2B33…), so that an URL-encoded number is found where it stands.
+# 06-39…, +33 (0)6…, 06+39+… (a form-encoded space); read in the text with its %XX escapes
+# decoded (%2B33…, %3D06…), so that an URL-encoded number is found, and starred, where it stands.
 _RUN = re.compile(r"(?<!\w)\+?\d+(?:[\s.\-/+()]{1,3}\d+)*")
 _GROUP = re.compile(r"\d+")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
-_ESCAPED = frozenset("+ .-/()0123456789")
 _DIGITS = range(8, 18)  # 87 12 34 56 (Polynesia) .. 00 262 692 12 34 56
 
 
 def _unescaped(text: str) -> tuple[str, list[int]]:
-    """The text with number characters' %XX escapes decoded, and where each character began."""
+    """The text with its %XX escapes decoded (byte by byte), and where each character began."""
     chars: list[str] = []
     starts: list[int] = []
     at = 0
     while at < len(text):
         escape = _ESCAPE.match(text, at) if text[at] == "%" else None
-        char = chr(int(escape[1], 16)) if escape else ""
-        chars.append(char if char in _ESCAPED and escape else text[at])
+        chars.append(chr(int(escape[1], 16)) if escape else text[at])
         starts.append(at)
-        at = escape.end() if escape and char in _ESCAPED else at + 1
+        at = escape.end() if escape else at + 1
     return "".join(chars), [*starts, len(text)]
 
 

@@ -210,3 +210,10 @@ def test_mask_numbers_stars_two_numbers_in_one_run():
                                   "2027-01-07T10:00:05+01:00", "cost 0.045 EUR", "21211"])
 def test_mask_numbers_keeps_timestamps_codes_and_ids(kept):
     assert mask_numbers(kept) == kept
+
+
+@pytest.mark.parametrize("encoded", ["text%3D0639980001", "%30%36%33%39%39%38%30%30%30%31",
+                                     "Body=STOP%2006%2039%2098%2000%2001"])
+def test_mask_numbers_reads_through_percent_escapes(encoded):
+    from urllib.parse import unquote
+    assert "639980" not in unquote(mask_numbers(encoded)).replace(" ", "")

@@ -208,3 +208,11 @@ def test_a_report_s_raw_words_are_kept_with_the_number_masked(web):
     [(detail,)] = web.db().execute("SELECT detail FROM message_events WHERE kind = 'report'").fetchall()
     assert json.loads(detail)["to"] == "*********01"
     assert "639980001" not in detail
+
+
+def test_a_post_url_reply_quoting_a_number_is_kept_masked(web):
+    web.request("POST", f"/-/smsops/mo/kannel?from=%2B33639980003&token={TOKEN}",
+                content="STOP, c'est le 06 39 98 00 02 pas le 06-39-98-00-03".encode(),
+                headers={"content-type": "text/plain"})
+    [(body,)] = web.db().execute("SELECT body FROM webhook_calls").fetchall()
+    assert body == "STOP, c'est le ********02 pas le ********03"
