@@ -75,8 +75,13 @@ def receive(conn: sqlite3.Connection, provider: str, call: WebhookCall, *,
     except ValueError as err:
         _keep(conn, provider, call, now, "malformed", str(err))
         return Answer(400, f"malformed: {err}")
+    try:
+        replies = [_normalised(reply, region) for reply in received.replies]
+    except InvalidPhone as err:
+        _keep(conn, provider, call, now, "malformed", str(err))
+        return Answer(400, f"malformed: {err}")
     changed = sum(ledger.report(conn, found, now) for found in received.reports)
-    stops = sum(apply_reply(conn, _normalised(reply, region), hash_key) for reply in received.replies)
+    stops = sum(apply_reply(conn, reply, hash_key) for reply in replies)
     outcome = "applied" if changed or stops else "no change"
     _keep(conn, provider, call, now, outcome, json.dumps(
         {"reports": len(received.reports), "changed": changed, "replies": len(received.replies),
@@ -85,13 +90,14 @@ def receive(conn: sqlite3.Connection, provider: str, call: WebhookCall, *,
 
 
 def _normalised(reply: Inbound, region: str) -> Inbound:
-    """Providers write the sender as +33..., 0033... or 33...: the hash needs one E.164."""
+    """Providers write the sender as +33..., 0033... or 33...: the hash needs one E.164. A sender
+    that is no phone number (a short code, a name) can opt nobody out: the call is malformed."""
     for candidate in (reply.sender, "+" + reply.sender.lstrip("0")):
         try:
             return replace(reply, sender=parse_phone(candidate, region, allow_fictional=True).e164)
         except InvalidPhone:
             continue
-    return reply
+    raise InvalidPhone(f"the reply's sender {reply.sender!r} is not a phone number")
 
 
 def _keep(conn: sqlite3.Connection, provider: str, call: WebhookCall, now: datetime, outcome: str,
