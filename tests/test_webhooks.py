@@ -221,7 +221,7 @@ def test_a_stop_from_a_sender_that_is_no_phone_number_is_refused_and_opts_nobody
 
 def test_a_post_url_reply_quoting_a_number_is_kept_masked(web):
     web.request("POST", f"/-/smsops/mo/kannel?from=%2B33639980003&token={TOKEN}",
-                content="STOP, c'est le 06 39 98 00 02 pas le 06-39-98-00-03".encode(),
+                content=b"STOP, c'est le 06 39 98 00 02 pas le 06-39-98-00-03",
                 headers={"content-type": "text/plain"})
     [(body,)] = web.db().execute("SELECT body FROM webhook_calls").fetchall()
     assert body == "STOP, c'est le ********02 pas le ********03"
