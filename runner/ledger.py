@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from runner.phones import mask_numbers
 from runner.providers.base import Report
-from runner.store import event, iso, transaction
+from runner.store import event, free_text, iso, transaction
 
 
 @dataclass(frozen=True)
@@ -86,15 +85,24 @@ def claim(conn: sqlite3.Connection, message: str, now: datetime, run_id: int | N
 def settle(conn: sqlite3.Connection, message: str, now: datetime, status: str, *,
            detail: str = "", **columns: object) -> None:
     """sending -> sent | failed | in_doubt | queued (with the given columns set). The row keeps
-    the time of each state; an event keeps what the provider said when it was not a plain yes."""
+    the time of each state; an event keeps what the provider said when it was not a plain yes.
+    A delivery report may have come first (Kannel reports as soon as the SMSC has the message):
+    the row keeps the state the report gave it and only learns the provider's id and send time."""
     stamp_column = {"sent": "sent_at", "failed": "failed_at"}.get(status)
     values = {**columns, "status": status, "updated_at": iso(now)}
     if stamp_column:
         values[stamp_column] = iso(now)
+    if isinstance(values.get("last_error"), str):
+        values["last_error"] = free_text(str(values["last_error"]))
     assignments = ", ".join(f"{name} = ?" for name in values)
     with transaction(conn):
-        conn.execute(f"UPDATE messages SET {assignments} WHERE id = ? AND status = 'sending'",
-                     (*values.values(), message))
+        settled = conn.execute(f"UPDATE messages SET {assignments} WHERE id = ? AND "
+                               f"status = 'sending'", (*values.values(), message)).rowcount
+        if not settled and status == "sent":
+            conn.execute("UPDATE messages SET provider_id = COALESCE(provider_id, ?), "
+                         "sent_at = COALESCE(sent_at, ?), updated_at = ? WHERE id = ? AND "
+                         "status IN ('sent', 'delivered', 'failed')",
+                         (columns.get("provider_id"), iso(now), iso(now), message))
         if status != "sent":
             event(conn, message, now, "status", status, detail)
 
@@ -111,7 +119,7 @@ def expire(conn: sqlite3.Connection, campaign_id: str, now: datetime, reason: st
     with transaction(conn):
         ids = [row[0] for row in conn.execute(f"SELECT id FROM messages WHERE {where}", params)]
         conn.execute(f"UPDATE messages SET status = 'expired', expired_at = ?, updated_at = ?, "
-                     f"last_error = ? WHERE {where}", (iso(now), iso(now), reason, *params))
+                     f"last_error = ? WHERE {where}", (iso(now), iso(now), free_text(reason), *params))
         for expired in ids:
             event(conn, expired, now, "status", "expired", reason)
     return len(ids)
@@ -149,18 +157,23 @@ def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
     if row is None or row[0] in FINAL or row[0] in ("queued", "expired"):
         return False
     at = iso(found.at or now)
+    # A report before the send is settled: the message left with the request, at sending_at.
+    reached = "sent_at = COALESCE(sent_at, sending_at)"
     with transaction(conn):
         if found.state == "delivered":
-            conn.execute("UPDATE messages SET status = 'delivered', delivered_at = ?, "
-                         "delivery_seconds = ROUND((julianday(?) - julianday(sent_at)) * 86400, 3),"
-                         " updated_at = ? WHERE id = ?", (at, at, iso(now), found.reference))
+            conn.execute(f"UPDATE messages SET status = 'delivered', delivered_at = ?, {reached}, "
+                         "delivery_seconds = ROUND((julianday(?) - julianday(COALESCE(sent_at, "
+                         "sending_at))) * 86400, 3), updated_at = ? WHERE id = ?",
+                         (at, at, iso(now), found.reference))
         elif found.state in ("failed", "unknown"):
             failure = found.failure or ("permanent" if found.state == "failed" else "temporary")
-            conn.execute("UPDATE messages SET status = 'failed', failure = ?, failed_at = ?, "
-                         "updated_at = ? WHERE id = ?", (failure, at, iso(now), found.reference))
+            conn.execute(f"UPDATE messages SET status = 'failed', failure = ?, failed_at = ?, "
+                         f"{reached}, updated_at = ? WHERE id = ?",
+                         (failure, at, iso(now), found.reference))
         else:  # pending: at least it reached the provider
-            conn.execute("UPDATE messages SET status = 'sent', updated_at = ? WHERE id = ? "
-                         "AND status IN ('sending', 'in_doubt')", (iso(now), found.reference))
-        event(conn, found.reference, found.at or now, "report", found.state,  # raw, numbers masked
-              json.dumps({k: mask_numbers(str(v)) for k, v in found.raw.items()}, ensure_ascii=False))
+            conn.execute(f"UPDATE messages SET status = 'sent', {reached}, updated_at = ? "
+                         "WHERE id = ? AND status IN ('sending', 'in_doubt')",
+                         (iso(now), found.reference))
+        event(conn, found.reference, found.at or now, "report", found.state,  # raw, masked there
+              json.dumps({k: str(v) for k, v in found.raw.items()}, ensure_ascii=False))
     return True

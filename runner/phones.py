@@ -194,21 +194,65 @@ def hash_key(env: Mapping[str, str], *, demo: bool = False) -> str:
     return key
 
 
-# A run of digits as people and providers write numbers: +33 6..., 0033..., 06 39 98..., 336...
-_NUMBER = re.compile(r"(?<![\w+])\+?\d(?:[\s.\-]?\d){7,15}(?!\w)")
+# A run of digit groups as people and providers write numbers: +33 6…, 0033…, 06 39 98…, 06.39…,
+# 06-39…, +33 (0)6…, 06+39+… (a form-encoded space); read in the text with its %XX escapes
+# decoded (%2B33…, %3D06…), so that an URL-encoded number is found, and starred, where it stands.
+_RUN = re.compile(r"(?<!\w)\+?\d+(?:[\s.\-/+()]{1,3}\d+)*")
+_GROUP = re.compile(r"\d+")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_DIGITS = range(8, 18)  # 87 12 34 56 (Polynesia) .. 00 262 692 12 34 56
+
+
+def _unescaped(text: str) -> tuple[str, list[int]]:
+    """The text with its %XX escapes decoded (byte by byte), and where each character began."""
+    chars: list[str] = []
+    starts: list[int] = []
+    at = 0
+    while at < len(text):
+        escape = _ESCAPE.match(text, at) if text[at] == "%" else None
+        chars.append(chr(int(escape[1], 16)) if escape else text[at])
+        starts.append(at)
+        at = escape.end() if escape else at + 1
+    return "".join(chars), [*starts, len(text)]
+
+
+def _is_mobile(written: str, region: str) -> bool:
+    digits = re.sub(r"\D", "", written)
+    for candidate in (written[:1] + written[1:].replace("+", " "), "+" + digits.removeprefix("00")):
+        try:
+            parse_phone(candidate, region, allow_fictional=True)
+        except InvalidPhone:
+            continue
+        return True
+    return False
+
+
+def _numbers_in(run: re.Match[str], region: str) -> list[tuple[int, int]]:
+    """The spans of `run` that are mobile numbers, longest first from the left: one run may hold
+    a number and other digits (`+33639980001 21211`) or two numbers side by side."""
+    groups = list(_GROUP.finditer(run.string, run.start(), run.end()))
+    found: list[tuple[int, int]] = []
+    first = 0
+    while first < len(groups):
+        start = run.start() if first == 0 else groups[first].start()
+        for last in range(len(groups) - 1, first - 1, -1):
+            span = run.string[start:groups[last].end()]
+            if len(re.sub(r"\D", "", span)) in _DIGITS and _is_mobile(span, region):
+                found.append((start, groups[last].end()))
+                first = last
+                break
+        first += 1
+    return found
 
 
 def mask_numbers(text: str, region: str = "FR") -> str:
     """Every mobile number, in any writing, with all but its last two digits starred; other
     digit runs (timestamps, provider ids) stay as they are."""
-    def star(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match[0])
-        candidates = [match[0], "+" + digits.removeprefix("00")]
-        for candidate in candidates:
-            try:
-                parse_phone(candidate, region, allow_fictional=True)
-            except InvalidPhone:
-                continue
-            return "*" * (len(digits) - 2) + digits[-2:]
-        return match[0]
-    return _NUMBER.sub(star, text)
+    view, starts = _unescaped(text) if "%" in text else (text, [*range(len(text) + 1)])
+    spans = [span for run in _RUN.finditer(view) for span in _numbers_in(run, region)]
+    masked, kept = [], 0
+    for start, end in spans:
+        digits = re.sub(r"\D", "", view[start:end])
+        masked += [text[kept:starts[start]], "*" * (len(digits) - 2) + digits[-2:]]
+        kept = starts[end]
+    return "".join([*masked, text[kept:]])

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from runner.phones import mask_numbers
+
 STATUSES = ("queued", "sending", "sent", "delivered", "failed", "expired", "in_doubt")
 
 
@@ -308,7 +310,22 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
+def free_text(text: str) -> str:
+    """What may be written to a free-text column (provider errors and raw answers, webhook calls):
+    Datasette serves every column, so every phone number in it is starred here, once for all."""
+    return mask_numbers(text)
+
+
 def event(conn: sqlite3.Connection, message_id: str, at: datetime, kind: str, state: str,
           detail: str = "") -> None:
     conn.execute("INSERT INTO message_events (message_id, at, kind, state, detail) "
-                 "VALUES (?, ?, ?, ?, ?)", (message_id, iso(at), kind, state, detail))
+                 "VALUES (?, ?, ?, ?, ?)", (message_id, iso(at), kind, state, free_text(detail)))
+
+
+def webhook_call(conn: sqlite3.Connection, received_at: datetime, provider: str, kind: str,
+                 method: str, path: str, *, params: str, body: str, outcome: str,
+                 detail: str) -> None:
+    conn.execute("INSERT INTO webhook_calls (received_at, provider, kind, method, path, params, "
+                 "body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 (iso(received_at), provider, kind, method, path, free_text(params),
+                  free_text(body), outcome, free_text(detail)))

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from runner import ledger
+from runner import ledger, store
 from runner.phones import InvalidPhone, mask_numbers, parse_phone
 from runner.providers import allmysms, brevo, kannel, ovh, twilio
 from runner.providers.base import (
@@ -29,7 +29,7 @@ from runner.providers.base import (
     Received,
     WebhookCall,
 )
-from runner.store import iso, transaction
+from runner.store import transaction
 from runner.sync import apply_reply
 
 Parser = Callable[[WebhookCall, Mapping[str, Any], Mapping[str, str]], Received]
@@ -75,8 +75,13 @@ def receive(conn: sqlite3.Connection, provider: str, call: WebhookCall, *,
     except ValueError as err:
         _keep(conn, provider, call, now, "malformed", str(err))
         return Answer(400, f"malformed: {err}")
+    try:
+        replies = [_normalised(reply, region) for reply in received.replies]
+    except InvalidPhone as err:
+        _keep(conn, provider, call, now, "malformed", str(err))
+        return Answer(400, f"malformed: {err}")
     changed = sum(ledger.report(conn, found, now) for found in received.reports)
-    stops = sum(apply_reply(conn, _normalised(reply, region), hash_key) for reply in received.replies)
+    stops = sum(apply_reply(conn, reply, hash_key) for reply in replies)
     outcome = "applied" if changed or stops else "no change"
     _keep(conn, provider, call, now, outcome, json.dumps(
         {"reports": len(received.reports), "changed": changed, "replies": len(received.replies),
@@ -85,26 +90,43 @@ def receive(conn: sqlite3.Connection, provider: str, call: WebhookCall, *,
 
 
 def _normalised(reply: Inbound, region: str) -> Inbound:
-    """Providers write the sender as +33..., 0033... or 33...: the hash needs one E.164."""
+    """Providers write the sender as +33..., 0033... or 33...: the hash needs one E.164. A sender
+    that is no phone number (a short code, a name) can opt nobody out: the call is malformed."""
     for candidate in (reply.sender, "+" + reply.sender.lstrip("0")):
         try:
             return replace(reply, sender=parse_phone(candidate, region, allow_fictional=True).e164)
         except InvalidPhone:
             continue
-    return reply
+    raise InvalidPhone(f"the reply's sender {reply.sender!r} is not a phone number")
 
 
 def _keep(conn: sqlite3.Connection, provider: str, call: WebhookCall, now: datetime, outcome: str,
           detail: str) -> None:
-    params = {k: mask_numbers(v) for k, v in call.params.items() if k != "token"}
-    path = urlsplit(call.url).path
+    """The call as it came, without the token; the store stars every number in it."""
+    params = {k: v for k, v in call.params.items() if k != "token"}
     with transaction(conn):
-        conn.execute("INSERT INTO webhook_calls (received_at, provider, kind, method, path, params, "
-                     "body, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (iso(now), provider, call.kind, call.method, path,
-                      json.dumps(params, ensure_ascii=False),
-                      mask_numbers(_without_token(call.body.decode("utf-8", "replace"))), outcome, detail))
+        store.webhook_call(conn, now, provider, call.kind, call.method, urlsplit(call.url).path,
+                           params=json.dumps(params, ensure_ascii=False), body=_body(call),
+                           outcome=outcome, detail=detail)
 
 
-def _without_token(body: str) -> str:
-    return re.sub(r"(?i)(^|&)token=[^&]*", r"\1token=***", body)
+def _body(call: WebhookCall) -> str:
+    """A JSON body with every string masked (a JSON escape can spell a digit), others as text."""
+    text = call.body.decode("utf-8", "replace")
+    if not text.lstrip().startswith(("{", "[")):
+        return re.sub(r"(?i)(^|&)token=[^&]*", r"\1token=***", text)
+    try:
+        return json.dumps(_masked(json.loads(text)), ensure_ascii=False)
+    except ValueError:
+        return text
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        masked = mask_numbers(str(value))
+        return value if masked == str(value) else masked
+    return value

@@ -15,6 +15,7 @@ from runner.phones import (
     Phone,
     hash_key,
     mask,
+    mask_numbers,
     parse_phone,
     phone_hash,
 )
@@ -174,3 +175,45 @@ def test_fast_path_agrees_with_the_full_parse(allow, monkeypatch):
     fast = [_outcome(raw, allow) for raw in samples]
     monkeypatch.setattr(phones, "_metropolitan", lambda raw, allow: None)
     assert fast == [_outcome(raw, allow) for raw in samples]
+
+
+@pytest.mark.parametrize("written", [
+    "+33639980001", "0033639980001", "33639980001", "0639980001", "06 39 98 00 01",
+    "06.39.98.00.01", "06-39-98-00-01", "+33 6 39 98 00 01", "+33 (0)6 39 98 00 01",
+    "%2B33639980001", "%2b33639980001", "06+39+98+00+01", "06%2039%2098%2000%2001",
+])
+def test_mask_numbers_stars_a_number_in_every_written_form(written):
+    for text in (written, f"To={written}&From=MABOUTIQUE", f"Invalid 'To' Phone Number: {written}",
+                 f'{{"to": "{written}"}}', f"Body=STOP+{written}+merci"):
+        masked = mask_numbers(text)
+        assert "639980" not in masked and "39 98" not in masked and "39+98" not in masked, masked
+        assert "01" in masked
+
+
+@pytest.mark.parametrize("written", ["+262 692 12 34 56", "+262692123456", "00262692123456",
+                                     "0692 12 34 56", "0692123456", "262692123456"])
+def test_mask_numbers_stars_overseas_numbers(written):
+    masked = mask_numbers(f"from {written}.")
+    assert "692 12" not in masked and "69212" not in masked and masked.endswith("56."), masked
+
+
+def test_mask_numbers_finds_a_number_followed_by_other_digits():
+    masked = mask_numbers("Invalid 'To' Phone Number: +33639980001 21211 at 2027 01 07")
+    assert masked == "Invalid 'To' Phone Number: *********01 21211 at 2027 01 07"
+
+
+def test_mask_numbers_stars_two_numbers_in_one_run():
+    assert mask_numbers("06 39 98 00 01 06 39 98 00 02") == "********01 ********02"
+
+
+@pytest.mark.parametrize("kept", ["ts=1799312410", "id:1 sub:001 dlvrd:001", "SM1a2b3c4d5e6f",
+                                  "2027-01-07T10:00:05+01:00", "cost 0.045 EUR", "21211"])
+def test_mask_numbers_keeps_timestamps_codes_and_ids(kept):
+    assert mask_numbers(kept) == kept
+
+
+@pytest.mark.parametrize("encoded", ["text%3D0639980001", "%30%36%33%39%39%38%30%30%30%31",
+                                     "Body=STOP%2006%2039%2098%2000%2001"])
+def test_mask_numbers_reads_through_percent_escapes(encoded):
+    from urllib.parse import unquote
+    assert "639980" not in unquote(mask_numbers(encoded)).replace(" ", "")

@@ -208,3 +208,20 @@ def test_a_report_s_raw_words_are_kept_with_the_number_masked(web):
     [(detail,)] = web.db().execute("SELECT detail FROM message_events WHERE kind = 'report'").fetchall()
     assert json.loads(detail)["to"] == "*********01"
     assert "639980001" not in detail
+
+
+@pytest.mark.parametrize("sender", ["garbage", "36111", "MABOUTIQUE", "+"])
+def test_a_stop_from_a_sender_that_is_no_phone_number_is_refused_and_opts_nobody_out(web, sender):
+    response = web.request("GET", f"/-/smsops/mo/kannel?from={sender}&text=STOP&token={TOKEN}")
+    assert response.status_code == 400
+    assert "is not a phone number" in response.text
+    assert stops(web) == []
+    assert [(k, o) for k, o, _p, _q in web.calls()] == [("mo", "malformed")]
+
+
+def test_a_post_url_reply_quoting_a_number_is_kept_masked(web):
+    web.request("POST", f"/-/smsops/mo/kannel?from=%2B33639980003&token={TOKEN}",
+                content=b"STOP, c'est le 06 39 98 00 02 pas le 06-39-98-00-03",
+                headers={"content-type": "text/plain"})
+    [(body,)] = web.db().execute("SELECT body FROM webhook_calls").fetchall()
+    assert body == "STOP, c'est le ********02 pas le ********03"
