@@ -389,7 +389,9 @@ def sync_command(root: Path, at: str | None) -> None:
                        err=True)
         elif result.pulled:
             click.echo(_("{provider}: {reports} reports applied, {replies} replies, {optouts} new "
-                         "opt-outs").format(**vars(result)))
+                         "opt-outs").format(**vars(result))
+                       + (_(", {clicks} simulated clicks").format(clicks=result.clicks)
+                          if result.clicks else ""))
         else:
             click.echo(_("{provider}: no pull API; its reports reach smsops serve").format(
                 provider=result.provider))

@@ -19,6 +19,9 @@ ROBOTS = re.compile(
     r"headless|curl/|wget/|python-|httpx/|go-http|okhttp|java/|libwww|scanner", re.IGNORECASE)
 
 
+SIMULATED_AGENT = "smsops simulator"
+
+
 def is_robot(user_agent: str) -> bool:
     return not user_agent.strip() or bool(ROBOTS.search(user_agent))
 
@@ -39,3 +42,13 @@ def follow(conn: sqlite3.Connection, token: str, *, method: str, user_agent: str
             conn.execute("INSERT INTO clicks (message_id, campaign_id, at, user_agent) "
                          "VALUES (?, ?, ?, ?)", (message, campaign, iso(now), user_agent[:300]))
     return with_utm(str(link), str(campaign))
+
+
+def record_simulated(conn: sqlite3.Connection, reference: str, at: datetime) -> bool:
+    """A click the simulator draws for a demo recipient, recorded once however often it syncs."""
+    with transaction(conn):
+        return conn.execute(
+            "INSERT INTO clicks (message_id, campaign_id, at, user_agent) "
+            "SELECT id, campaign_id, ?, ? FROM messages WHERE id = ? AND NOT test "
+            "AND link_token IS NOT NULL AND NOT EXISTS (SELECT 1 FROM clicks WHERE message_id = ?)",
+            (iso(at), SIMULATED_AGENT, reference, reference)).rowcount > 0

@@ -6,8 +6,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
-from runner import ledger, optout
+from runner import ledger, optout, shortlinks
 from runner.phones import phone_hash
 from runner.providers.base import Inbound, Provider, Puller, StopLister
 from runner.store import event, transaction
@@ -20,6 +21,14 @@ class SyncReport:
     reports: int = 0  # that changed a message
     optouts: int = 0  # new numbers on the suppression list
     replies: int = 0
+    clicks: int = 0  # simulated recipients' clicks (the simulator only)
+
+
+@runtime_checkable
+class ClickSimulator(Protocol):
+    """The simulator also plays its recipients opening their short link, for demos."""
+
+    def clicks(self) -> list[tuple[str, datetime]]: ...
 
 
 async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
@@ -34,6 +43,9 @@ async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
         for reply in replies:
             result.replies += 1
             result.optouts += apply_reply(conn, reply, hash_key)
+    if isinstance(provider, ClickSimulator):
+        result.clicks = sum(shortlinks.record_simulated(conn, reference, at)
+                            for reference, at in provider.clicks())
     if isinstance(provider, StopLister):
         for number in await provider.stop_list():
             result.optouts += optout.add(conn, phone_hash(number, hash_key), now,

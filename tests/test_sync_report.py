@@ -242,3 +242,22 @@ def test_a_campaign_wide_code_counts_orders_so_its_conversion_rate_can_exceed_on
     [row] = kpis(db)
     assert (row["conversions"], row["delivered"], row["conversion_rate"]) == (10, 8, 1.25)
     assert 0 <= row["deliverability_rate"] <= 1 and row["click_rate"] == 1 / 8  # m8: no report yet
+
+
+def test_simulated_clicks_are_recorded_once_and_only_for_delivered_messages(project_dir):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace(
+        "  simulator:\n", "  simulator:\n    click_rate: 1.0\n    delivered_rate: 0.5\n"))
+    assert run_cli(project_dir, "contacts", "import").exit_code == 0
+    assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+    first = run_cli(project_dir, "sync")
+    again = run_cli(project_dir, "sync")
+    db = sqlite3.connect(project_dir / "smsops.db")
+    delivered = db.execute("SELECT COUNT(*) FROM messages WHERE status = 'delivered'").fetchone()[0]
+    assert 0 < delivered < 8
+    assert first.stdout.endswith(f", {delivered} simulated clicks\n")
+    assert "simulated clicks" not in again.stdout
+    assert db.execute("SELECT COUNT(*) FROM clicks JOIN messages ON messages.id = message_id "
+                      "WHERE status = 'delivered'").fetchone()[0] == delivered
+    [row] = json.loads(run_cli(project_dir, "report", "--format", "json").stdout)["campaigns"]
+    assert (row["unique_clickers"], row["click_rate"]) == (delivered, 1.0)

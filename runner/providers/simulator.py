@@ -2,8 +2,8 @@
 
 Its outbox is a SQLite file beside the results database, so tests (and crash tests running
 `smsops run` in another process) count exactly what reached the far end. Delivery reports and
-STOP replies are drawn from a seeded hash of our reference: the same run gives the same
-outcomes, each stamped at its send time plus a simulated delay."""
+STOP replies and short-link clicks are drawn from a seeded hash of our reference: the same run
+gives the same outcomes, each stamped at its send time plus a simulated delay."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ class Behaviour:
     invalid_rate: float = 0.02  # permanent failure: the bounce (NPAI) of the CCI sheet
     delay_seconds: tuple[float, float] = (2.0, 30.0)
     stop_rate: float = 0.01  # recipients who answer STOP
+    click_rate: float = 0.0  # delivered recipients who open their short link
 
 
 class SimulatorProvider:
@@ -100,6 +101,13 @@ class SimulatorProvider:
         rows = self.db.execute("SELECT reference, sent_to, accepted_at FROM outbox ORDER BY id")
         return [Inbound(to, "STOP", datetime.fromisoformat(at) + timedelta(minutes=5), ref)
                 for ref, to, at in rows if self._draw(ref, "stop") < self.behaviour.stop_rate]
+
+    def clicks(self) -> list[tuple[str, datetime]]:
+        """(reference, when) of the delivered recipients who open their link, within the hour."""
+        return [(report.reference, report.at + timedelta(minutes=1 + 59 * self._draw(
+                    report.reference, "click-delay")))
+                for report in self.reports() if report.state == "delivered" and report.at
+                and self._draw(report.reference, "click") < self.behaviour.click_rate]
 
     async def pull(self) -> tuple[list[Report], list[Inbound]]:
         return self.reports(), self.replies()
