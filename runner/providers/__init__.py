@@ -10,6 +10,7 @@ from typing import Any
 from runner.diagnostics import Diagnostic, SmsopsError
 from runner.i18n import _
 from runner.project import Project
+from runner.providers import allmysms, brevo, kannel, ovh, twilio
 from runner.providers.allmysms import create as create_allmysms
 from runner.providers.base import Provider, ProviderConfigError
 from runner.providers.brevo import create as create_brevo
@@ -31,6 +32,13 @@ PROVIDERS: dict[str, Factory] = {
     "allmysms": lambda config, env, root, clock: create_allmysms(config, env, clock=clock),
     "twilio": lambda config, env, root, clock: create_twilio(config, env, clock=clock),
 }
+
+
+# The secrets each provider reads, by setting and default variable name (product.md): the
+# scheduled workflow must pass every one of them (tests/test_workflows.py checks it).
+ENV_DEFAULTS: dict[str, Mapping[str, str]] = {
+    "kannel": kannel.ENV_DEFAULTS, "brevo": brevo.ENV_DEFAULTS, "ovh": ovh.ENV_DEFAULTS,
+    "allmysms": allmysms.ENV_DEFAULTS, "twilio": twilio.ENV_DEFAULTS}
 
 
 # Providers that add their own STOP text to every message: the rules and the plan count it

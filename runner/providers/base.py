@@ -92,6 +92,12 @@ class Received:
 WEBHOOK_TOKEN_ENV = "SMSOPS_WEBHOOK_TOKEN"  # the secret every webhook URL carries as `token`
 
 
+def env_names(config: Mapping[str, object], defaults: Mapping[str, str]) -> tuple[str, ...]:
+    """The environment variables an adapter reads its secrets from: each `*_env` setting, else
+    the default name of product.md (`defaults` maps the setting to that name)."""
+    return tuple(str(config.get(key, default)) for key, default in defaults.items())
+
+
 def callback_url(url: str, env: Mapping[str, str], **params: str) -> str:
     """`url` (a `/-/smsops/dlr/<provider>` or `/mo/` route of `smsops serve`) with our params and
     the webhook token appended, for providers that take a callback URL per message or account."""

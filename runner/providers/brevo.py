@@ -29,6 +29,7 @@ from runner.providers.base import (
     State,
     WebhookCall,
     callback_url,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -46,7 +47,7 @@ STATUS: dict[str, tuple[State, Failure | None]] = {  # providers.md §1.4: webho
 UNSUBSCRIBE = frozenset({"unsubscribe", "unsubscription", "unsubscribed"})  # -> an Inbound "STOP"
 REPLY = frozenset({"reply", "replies", "replied"})
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
-DEFAULT_API_KEY_ENV = "SMSOPS_BREVO_API_KEY"
+ENV_DEFAULTS = {"api_key_env": "SMSOPS_BREVO_API_KEY"}
 SMS_TYPES = ("marketing", "transactional")
 AUTH_CODES = frozenset({"unauthorized", "permission_denied", "account_under_validation"})
 PAGE = 100  # events per request
@@ -167,7 +168,7 @@ class BrevoProvider:
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None) -> BrevoProvider:
     """Build the adapter from the `providers.brevo` mapping of smsops.yaml and the environment."""
-    api_key_env = str(config.get("api_key_env", DEFAULT_API_KEY_ENV))
+    (api_key_env,) = env_names(config, ENV_DEFAULTS)
     if not env.get(api_key_env):
         raise ProviderConfigError(f"Brevo credentials missing: set the environment variable {api_key_env}")
     sms_type = str(config.get("sms_type", "marketing"))

@@ -33,6 +33,7 @@ from runner.providers.base import (
     Report,
     State,
     WebhookCall,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -256,8 +257,8 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     """Build the adapter from the `providers.ovh` mapping of smsops.yaml and the environment."""
     if not config.get("service_name"):
         raise ProviderConfigError("providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml")
-    env_names = tuple(str(config.get(key, default)) for key, default in ENV_DEFAULTS.items())
-    missing = [name for name in env_names if not env.get(name)]
+    names = env_names(config, ENV_DEFAULTS)
+    missing = [name for name in names if not env.get(name)]
     if missing:
         raise ProviderConfigError("OVH credentials missing: set the environment variable(s) "
                                   + ", ".join(missing))
@@ -269,10 +270,10 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
         rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
         concurrency=int(config.get("concurrency", Capabilities.concurrency)))
     client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)))
-    key, secret, consumer = (env[name] for name in env_names)
+    key, secret, consumer = (env[name] for name in names)
     return OvhProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
                        service=str(config["service_name"]), keys=(key, secret, consumer),
-                       env_names=(env_names[0], env_names[1], env_names[2]),
+                       env_names=(names[0], names[1], names[2]),
                        sender_for_response=bool(config.get("sender_for_response", False)),
                        no_stop_clause=no_stop_clause, pull_hours=float(config.get("pull_hours", 72)),
                        capabilities=capabilities, client=client, clock=clock or (lambda: datetime.now(UTC)))

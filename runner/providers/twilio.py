@@ -37,6 +37,7 @@ from runner.providers.base import (
     State,
     WebhookCall,
     callback_url,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -210,9 +211,8 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            clock: Callable[[], datetime] | None = None) -> TwilioProvider:
     """Build the adapter from the `providers.twilio` mapping of smsops.yaml and the environment
     (`clock` is accepted for a uniform factory; Twilio needs none)."""
-    env_names = (str(config.get("account_sid_env", ENV_DEFAULTS["account_sid_env"])),
-                 str(config.get("auth_token_env", ENV_DEFAULTS["auth_token_env"])))
-    missing = [name for name in env_names if not env.get(name)]
+    sid_env, token_env = env_names(config, ENV_DEFAULTS)
+    missing = [name for name in (sid_env, token_env) if not env.get(name)]
     if missing:
         raise ProviderConfigError("Twilio credentials missing: set the environment variable(s) "
                                   + " and ".join(missing))
@@ -225,11 +225,11 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
         price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
         rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
         concurrency=int(config.get("concurrency", Capabilities.concurrency)))
-    account_sid, auth_token = env[env_names[0]], env[env_names[1]]
+    account_sid, auth_token = env[sid_env], env[token_env]
     client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)),
                                auth=httpx.BasicAuth(account_sid, auth_token))
     dlr_url = config.get("dlr_url")
     return TwilioProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
                           account_sid=account_sid, sender=sender, dlr_url=str(dlr_url) if dlr_url else None,
                           env={k: v for k, v in env.items() if k == WEBHOOK_TOKEN_ENV},
-                          env_names=env_names, capabilities=capabilities, client=client)
+                          env_names=(sid_env, token_env), capabilities=capabilities, client=client)
