@@ -12,7 +12,7 @@ from runner.i18n import _
 from runner.project import Project
 from runner.providers import allmysms, brevo, kannel, ovh, twilio
 from runner.providers.allmysms import create as create_allmysms
-from runner.providers.base import Provider, ProviderConfigError
+from runner.providers.base import Capabilities, Provider, ProviderConfigError
 from runner.providers.brevo import create as create_brevo
 from runner.providers.kannel import create as create_kannel
 from runner.providers.ovh import appended_stop as ovh_appended_stop
@@ -44,6 +44,15 @@ ENV_DEFAULTS: dict[str, Mapping[str, str]] = {
 # Providers that add their own STOP text to every message: the rules and the plan count it
 # without building the provider (CI has no provider secrets).
 APPENDED_STOP: dict[str, Callable[[Mapping[str, Any]], str | None]] = {"ovh": ovh_appended_stop}
+
+
+# Most SMS parts a provider takes when smsops.yaml does not say (the length rule caps at it).
+DEFAULT_MAX_PARTS: dict[str, int] = {"allmysms": allmysms.MAX_PARTS}
+
+
+def provider_max_parts(settings: Settings, name: str) -> int:
+    config = settings.providers.get(name, {})
+    return int(config.get("max_parts", DEFAULT_MAX_PARTS.get(name, Capabilities.max_parts)))
 
 
 def appended_stop(settings: Settings, name: str) -> str | None:
