@@ -148,9 +148,18 @@ def _code_and_message(response: httpx.Response) -> tuple[int | None, str]:
 
 
 def signature(auth_token: str, url: str, form: list[tuple[str, str]]) -> str:
-    """base64(HMAC-SHA1(token, URL + each POST field name + value, sorted)) (request_validator.py)."""
-    signed = url + "".join(name + value for name, value in sorted(form))
+    """base64(HMAC-SHA1(token, URL + for each field name, sorted: the name + each of its distinct
+    values, sorted)), as twilio-python's request_validator.py computes it."""
+    values: dict[str, set[str]] = {}
+    for name, value in form:
+        values.setdefault(name, set()).add(value)
+    signed = url + "".join(name + value for name in sorted(values) for value in sorted(values[name]))
     return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+def _same(ours: str, given: str) -> bool:
+    """In constant time, on bytes: a header with non-ASCII characters is merely a wrong one."""
+    return hmac.compare_digest(ours.encode(), given.encode("utf-8", "replace"))
 
 
 def _with_and_without_port(url: str) -> list[str]:
@@ -169,12 +178,11 @@ def verify(call: WebhookCall, auth_token: str) -> None:
     query = dict(parse_qsl(urlsplit(call.url).query))
     if "bodySHA256" in query:  # JSON body: the body's hash is in the signed URL instead of fields
         form: list[tuple[str, str]] = []
-        if not hmac.compare_digest(hashlib.sha256(call.body).hexdigest(), query["bodySHA256"]):
+        if not _same(hashlib.sha256(call.body).hexdigest(), query["bodySHA256"]):
             raise Forged("Twilio bodySHA256 does not match the body")
     else:
         form = parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)
-    if not any(hmac.compare_digest(signature(auth_token, url, form), given)
-                            for url in _with_and_without_port(call.url)):
+    if not any(_same(signature(auth_token, url, form), given) for url in _with_and_without_port(call.url)):
         raise Forged("missing or wrong X-Twilio-Signature")
 
 
