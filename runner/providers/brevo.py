@@ -228,6 +228,9 @@ def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str
         if name in STATUS and not reference:
             raise ValueError(f"Brevo '{name}' report without our reference (mid in the webUrl, or a tag)")
         got = parse_event({"date": call.received_at.isoformat()} | event, reference)
+        if name in UNSUBSCRIBE | REPLY and not got.replies:  # kept as malformed, never dropped
+            raise ValueError(f"Brevo '{name}' event without the recipient's number "
+                             "(phoneNumber, from or to)")
         reports += got.reports
         replies += got.replies
     return Received(reports, replies)
