@@ -55,6 +55,18 @@ def provider_max_parts(settings: Settings, name: str) -> int:
     return int(config.get("max_parts", DEFAULT_MAX_PARTS.get(name, Capabilities.max_parts)))
 
 
+# Settings that work but lose something, per provider (`smsops providers check` warns).
+WARNINGS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {"twilio": twilio.setting_warnings}
+
+
+def setting_warnings(settings: Settings, name: str) -> list[str]:
+    config = settings.providers.get(name, {})
+    unpriced = [] if name == "simulator" or "price_eur_per_part" in config else [_(
+        "no price_eur_per_part: the plan, the budgets and the report count 0 € per part")]
+    found = WARNINGS.get(name)
+    return unpriced + (found(config) if found else [])
+
+
 def appended_stop(settings: Settings, name: str) -> str | None:
     found = APPENDED_STOP.get(name)
     return found(settings.providers.get(name, {})) if found else None

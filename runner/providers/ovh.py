@@ -292,13 +292,13 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            wall_clock: Callable[[], float] = time.time) -> OvhProvider:
     """Build the adapter from the `providers.ovh` mapping of smsops.yaml and the environment.
     `clock` is the business "now" (`--at`); `wall_clock` the real time that signatures need."""
-    if not config.get("service_name"):
-        raise ProviderConfigError("providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml")
     names = env_names(config, ENV_DEFAULTS)
     missing = [name for name in names if not env.get(name)]
-    if missing:
-        raise ProviderConfigError("OVH credentials missing: set the environment variable(s) "
-                                  + ", ".join(missing))
+    problems = ([] if config.get("service_name") else
+                ["providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml"]) + (
+        ["OVH credentials missing: set the environment variable(s) " + ", ".join(missing)] if missing else [])
+    if problems:  # all at once: fixing one should not reveal the next
+        raise ProviderConfigError("; ".join(problems))
     no_stop_clause = bool(config.get("no_stop_clause", False))
     capabilities = Capabilities(
         lookup=True, appends_stop=appended_stop(config),

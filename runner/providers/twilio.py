@@ -214,6 +214,14 @@ def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str
     return Received(replies=[Inbound(sender=params["From"], text=text, at=call.received_at)])
 
 
+def setting_warnings(config: Mapping[str, Any]) -> list[str]:
+    """What `smsops providers check` warns about: settings that work but lose something."""
+    if config.get("dlr_url"):
+        return []
+    return ["no dlr_url: Twilio reports a status only to the StatusCallback URL of each message, so "
+            "no delivery report will arrive; set dlr_url to the /-/smsops/dlr/twilio URL of smsops serve"]
+
+
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None,
            clock: Callable[[], datetime] | None = None) -> TwilioProvider:

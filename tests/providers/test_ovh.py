@@ -446,6 +446,15 @@ def test_missing_service_name_is_named() -> None:
     assert str(raised.value) == "providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml"
 
 
+def test_missing_service_name_and_variables_are_named_together() -> None:
+    with pytest.raises(ProviderConfigError) as raised:
+        ovh.create({}, {})
+    assert str(raised.value) == (
+        "providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml; OVH credentials missing: "
+        "set the environment variable(s) SMSOPS_OVH_APPLICATION_KEY, SMSOPS_OVH_APPLICATION_SECRET, "
+        "SMSOPS_OVH_CONSUMER_KEY")
+
+
 def test_missing_environment_variables_are_named_without_values() -> None:
     with pytest.raises(ProviderConfigError) as raised:
         ovh.create(CONFIG, {"SMSOPS_OVH_APPLICATION_KEY": AK})
