@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from runner.providers import hosted
 from runner.providers.base import (
     Accepted,
     Capabilities,
     Failure,
     Inbound,
     InDoubt,
-    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -91,8 +91,8 @@ class AllMySmsProvider:
             return ProviderConfigError(f"AllMySMS has not enough credit ({said}); recharge the account",
                                        raw=raw)
         if status == 429:
-            return NotSent(f"AllMySMS rate limit reached ({said})", raw=raw,
-                           retry_after=_retry_after(response))
+            return hosted.rate_limited(f"AllMySMS rate limit reached ({said})", raw,
+                                       hosted.retry_after(response.headers), self.capabilities)
         if status >= 500:
             return InDoubt(f"AllMySMS answered {said}; the message may have been accepted", raw=raw)
         if status in (404, 405) or 300 <= status < 400:
@@ -144,11 +144,7 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     if missing:
         raise ProviderConfigError("AllMySMS credentials missing: set the environment variable(s) "
                                   + " and ".join(missing))
-    capabilities = Capabilities(
-        lookup=False, appends_stop=None, max_parts=int(config.get("max_parts", MAX_PARTS)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=False, max_parts=MAX_PARTS)
     client = httpx.AsyncClient(base_url=str(config.get("base_url", DEFAULT_BASE_URL)), transport=transport,
                                timeout=float(config.get("timeout_seconds", 10)),
                                headers={"accept": "application/json"})
@@ -228,10 +224,3 @@ def _describe(response: httpx.Response) -> str:
     code, text = payload.get("code", payload.get("status")), payload.get("description",
                                                                          payload.get("statusText"))
     return ": ".join(str(part) for part in (code, text) if part) or response.reason_phrase
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None

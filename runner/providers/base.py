@@ -28,6 +28,7 @@ class Capabilities:
     price_eur_per_part: float = 0.0
     rate_per_second: float = 10.0
     concurrency: int = 8  # requests in flight at once
+    max_retry_wait_seconds: float = 60.0  # a rate limit asking longer leaves the rest for the next run
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,11 @@ class SendError(Exception):
 class NotSent(SendError):
     """The request provably did not reach the provider (connect error, 429, 503)."""
 
-    def __init__(self, message: str, raw: str = "", retry_after: float | None = None) -> None:
+    def __init__(self, message: str, raw: str = "", retry_after: float | None = None,
+                 later: bool = False) -> None:
         super().__init__(message, raw)
         self.retry_after = retry_after
+        self.later = later  # the provider asks to wait longer than we will: try on the next run
 
 
 class Refused(SendError):

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from runner.providers import hosted
 from runner.providers.base import (
     Accepted,
     Capabilities,
     Failure,
     Inbound,
     InDoubt,
-    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -54,6 +54,7 @@ PAGE = 100  # events per request
 CONTACTS_PAGE = 1000
 LOOKUP_DAYS = 30  # a crashed run is reconciled within this many days
 WEBHOOK_ZONE = ZoneInfo("Europe/Paris")  # the webhook `date` is CET/CEST; ts_event is UTC
+RATE_HEADERS = ("x-sib-ratelimit-reset", "retry-after")  # seconds; per third parties no Retry-After
 PHONE_KEYS = frozenset({"to", "from", "phoneNumber", "recipient"})
 Clock = Callable[[], datetime]
 
@@ -93,7 +94,8 @@ class BrevoProvider:
             return ProviderConfigError(f"Brevo has not enough SMS credits ({said}); recharge the account",
                                        raw=raw)
         if status == 429:
-            return NotSent(f"Brevo rate limit reached ({said})", raw=raw, retry_after=_retry_after(response))
+            return hosted.rate_limited(f"Brevo rate limit reached ({said})", raw, hosted.retry_after(
+                response.headers, RATE_HEADERS), self.capabilities)
         if status >= 500:
             return InDoubt(f"Brevo answered {said}; the message may have been accepted", raw=raw)
         if status in (404, 405) or 300 <= status < 400:
@@ -174,11 +176,7 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     sms_type = str(config.get("sms_type", "marketing"))
     if sms_type not in SMS_TYPES:
         raise ProviderConfigError(f"providers.brevo.sms_type must be one of {', '.join(SMS_TYPES)}")
-    capabilities = Capabilities(
-        lookup=True, appends_stop=None, max_parts=int(config.get("max_parts", Capabilities.max_parts)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=True)
     client = httpx.AsyncClient(
         base_url=str(config.get("base_url", DEFAULT_BASE_URL)), transport=transport,
         timeout=float(config.get("timeout_seconds", 10)),
@@ -278,11 +276,3 @@ def _describe(response: httpx.Response) -> str:
     return ": ".join(str(part) for part in (code, text) if part) or response.reason_phrase
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    """Brevo sends x-sib-ratelimit-reset (seconds) and, per third parties, no Retry-After."""
-    for header in ("x-sib-ratelimit-reset", "retry-after"):
-        try:
-            return max(0.0, float(response.headers[header]))
-        except (KeyError, ValueError):
-            continue
-    return None

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from runner.phones import mask
+from runner.providers import hosted
 from runner.providers.base import (
     Accepted,
     Capabilities,
@@ -209,9 +210,8 @@ class OvhProvider:
             return ProviderConfigError(f"OVH answered {where}; check providers.ovh.service_name "
                                        f"({self._service}) and base_url", raw=text)
         if status == 429:
-            retry_after = response.headers.get("retry-after", "")
-            return NotSent(f"OVH is rate limiting ({where})", raw=text,
-                           retry_after=float(retry_after) if retry_after.isdigit() else None)
+            return hosted.rate_limited(f"OVH is rate limiting ({where})", text,
+                                       hosted.retry_after(response.headers), self.capabilities)
         if status == 400 and "sender" in text.lower():  # the same for every message: fail none
             return ProviderConfigError(f"OVH refused the sender ({where}); use a sender declared and "
                                        f"validated on {self._service} (GET /sms/{self._service}/senders) "
@@ -300,12 +300,7 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     if problems:  # all at once: fixing one should not reveal the next
         raise ProviderConfigError("; ".join(problems))
     no_stop_clause = bool(config.get("no_stop_clause", False))
-    capabilities = Capabilities(
-        lookup=True, appends_stop=appended_stop(config),
-        max_parts=int(config.get("max_parts", Capabilities.max_parts)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=True, appends_stop=appended_stop(config))
     client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)))
     key, secret, consumer = (env[name] for name in names)
     return OvhProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),

@@ -20,6 +20,7 @@ import httpx
 
 from runner.optout import is_stop
 from runner.phones import mask
+from runner.providers import hosted
 from runner.providers.base import (
     WEBHOOK_TOKEN_ENV,
     Accepted,
@@ -28,7 +29,6 @@ from runner.providers.base import (
     Forged,
     Inbound,
     InDoubt,
-    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -115,9 +115,8 @@ class TwilioProvider:
             return ProviderConfigError(f"Twilio answered {where}; check {self._env_names[0]} and "
                                        "providers.twilio.base_url", raw=raw)
         if status == 429:
-            retry_after = response.headers.get("retry-after", "")
-            return NotSent(f"Twilio is rate limiting ({where}); never processed", raw=raw,
-                           retry_after=float(retry_after) if retry_after.isdigit() else None)
+            return hosted.rate_limited(f"Twilio is rate limiting ({where}); never processed", raw,
+                                       hosted.retry_after(response.headers), self.capabilities)
         if code == OPTED_OUT:
             return OptedOut(f"the recipient replied STOP to this sender at Twilio ({where}): permanent, "
                             "Twilio blocks every later message to this number", to=to, raw=raw)
@@ -236,11 +235,7 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
         if config.get("messaging_service_sid") else {}
     if config.get("from"):
         sender["From"] = str(config["from"])
-    capabilities = Capabilities(
-        lookup=False, appends_stop=None, max_parts=int(config.get("max_parts", Capabilities.max_parts)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=False)
     account_sid, auth_token = env[sid_env], env[token_env]
     client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)),
                                auth=httpx.BasicAuth(account_sid, auth_token))
