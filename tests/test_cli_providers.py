@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from tests.conftest import run_cli
+from runner.providers import ENV_DEFAULTS
+from tests.conftest import REPO, run_cli
 
 
 def use(project_dir, provider):
@@ -133,3 +134,11 @@ def test_a_provider_without_a_price_is_ready_with_a_warning(project_dir, monkeyp
     assert (result.exit_code, result.stdout.splitlines()) == (0, [
         "allmysms: ready (0.0 €/part, 10.0/s, up to 4 parts)",
         "allmysms: warning: no price_eur_per_part: the plan, the budgets and the report count 0 € per part"])
+
+
+@pytest.mark.parametrize("provider", sorted(HOSTED))
+def test_the_readme_has_a_section_per_hosted_provider_naming_its_secrets_and_webhooks(provider):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"### `{provider}`\n", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
+    assert all(name in section for name in ENV_DEFAULTS[provider].values())
+    assert f"/-/smsops/dlr/{provider}" in section
