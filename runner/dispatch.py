@@ -236,7 +236,10 @@ class _Send:
                 ledger.settle(d.store, message.reference, d.clock(), "queued", detail=str(err),
                               last_error=str(err), cost_eur=None)
                 self.spent -= cost
-                if delay is None or self.stopped:
+                if err.later or delay is None:  # the provider wants more time than this run has
+                    self._stop(_("rate-limited or busy, the rest stays queued for the next run: "
+                                 "{reason}").format(reason=err))
+                if self.stopped or delay is None:
                     return
                 await d.sleep(err.retry_after or delay * (1 + attempt / 10))
                 continue

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.providers import ENV_DEFAULTS, PROVIDERS
 from runner.rules import RULES
 from runner.schema import SCHEMA_DIR
 from tests.conftest import REPO
@@ -75,3 +76,18 @@ def test_rule_modules_are_one_per_rule():
     modules = {p.stem for p in Path(SCHEMA_DIR.parent, "rules").glob("*.py")} - {
         "__init__", "context"}
     assert modules == {rule.replace("-", "_") for rule in RULES}
+
+
+def test_each_provider_has_a_closed_schema_whose_keys_are_described():
+    providers = json.loads((SCHEMA_DIR / "config.schema.json").read_text())["properties"]["providers"]
+    assert providers["additionalProperties"] is False
+    assert set(providers["properties"]) == set(PROVIDERS)
+    for name, schema in providers["properties"].items():
+        assert schema["additionalProperties"] is False, name
+        assert all(prop.get("description") for prop in schema["properties"].values()), name
+
+
+@pytest.mark.parametrize("name", sorted(ENV_DEFAULTS))
+def test_each_providers_secret_settings_are_in_its_schema(name):
+    providers = json.loads((SCHEMA_DIR / "config.schema.json").read_text())["properties"]["providers"]
+    assert set(ENV_DEFAULTS[name]) <= set(providers["properties"][name]["properties"])

@@ -29,6 +29,15 @@ def test_example_settings_are_valid(project_dir):
      "smsops.yaml:6:15: error[schema]: stop_mention is \"Répondez STOP\"; write STOP followed"),
     ("timezone: Europe/Paris", "timezone: Paris",
      "smsops.yaml:3:11: error[schema]: timezone is \"Paris\"; use one of: Europe/Paris"),
+
+    ("    base_url: https://api.brevo.com/v3", "    base_ulr: https://api.brevo.com/v3",
+     "smsops.yaml:23:5: error[schema]: unknown key 'base_ulr'; did you mean 'base_url'?"),
+    ("    service_name: sms-ab12345-1", "    servicename: sms-ab12345-1",
+     "smsops.yaml:27:5: error[schema]: unknown key 'servicename'; did you mean 'service_name'?"),
+    ("    api_key_env: SMSOPS_BREVO_API_KEY", "    api_key_envv: SMSOPS_BREVO_API_KEY",
+     "smsops.yaml:22:5: error[schema]: unknown key 'api_key_envv'; did you mean 'api_key_env'?"),
+    ("    messaging_service_sid: MG", "    service_name: sms-1\n    messaging_service_sid: MG",
+     "smsops.yaml:32:5: error[schema]: unknown key 'service_name'; known keys: base_url, "),
 ])
 def test_bad_settings_exit_2_with_line_and_fix(project_dir, old, new, expected):
     with_settings(project_dir, old, new)

@@ -4,7 +4,11 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
+from runner.phones import HASH_KEY_ENV
+from runner.providers import ENV_DEFAULTS
+from runner.providers.base import WEBHOOK_TOKEN_ENV
 from tests.conftest import REPO
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
@@ -33,3 +37,23 @@ def test_validate_workflow_runs_smsops_with_github_annotations():
     text = (REPO / ".github/workflows/validate.yml").read_text()
     assert "smsops validate --format github" in text
     assert "pull_request:" in text
+
+
+def run_job():
+    return yaml.safe_load((REPO / ".github/workflows/run.yml").read_text())["jobs"]["run"]
+
+
+@pytest.mark.parametrize("variable", sorted(
+    {name for defaults in ENV_DEFAULTS.values() for name in defaults.values()}
+    | {WEBHOOK_TOKEN_ENV, HASH_KEY_ENV}))
+def test_scheduled_run_passes_every_provider_secret(variable):
+    assert run_job()["env"].get(variable) == f"${{{{ secrets.{variable} }}}}"
+
+
+def test_scheduled_run_checks_the_provider_and_syncs_before_and_after_sending():
+    commands = [step["run"].split(" --")[0] for step in run_job()["steps"] if "run" in step]
+    smsops = [c for c in commands if c.startswith("smsops")]
+    assert smsops[0] == "smsops providers check"
+    at = smsops.index("smsops run")
+    assert smsops[at - 1] == "smsops sync" and smsops[at + 1] == "smsops sync"
+    assert smsops[-1] == "smsops state save"

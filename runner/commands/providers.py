@@ -13,7 +13,7 @@ import click
 from runner.i18n import _
 from runner.phones import HASH_KEY_ENV
 from runner.project import load_project
-from runner.providers import PROVIDERS
+from runner.providers import PROVIDERS, setting_warnings
 from runner.providers.base import WEBHOOK_TOKEN_ENV, ProviderConfigError
 
 
@@ -49,6 +49,8 @@ def providers_check(root: Path) -> None:
             name=name, price=caps.price_eur_per_part, rate=caps.rate_per_second,
             parts=caps.max_parts, stop=_(", appends '{text}'").format(text=caps.appends_stop.strip())
             if caps.appends_stop else ""))
+        for warning in setting_warnings(settings, name):
+            click.echo(_("{name}: warning: {warning}").format(name=name, warning=warning))
     if names != ["simulator"]:
         for variable, why in ((HASH_KEY_ENV, _("hashes numbers for the opt-out list")),
                               (WEBHOOK_TOKEN_ENV, _("guards the webhooks of smsops serve"))):

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from runner.providers import hosted
 from runner.providers.base import (
     Accepted,
     Capabilities,
     Failure,
     Inbound,
     InDoubt,
-    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -30,6 +30,7 @@ from runner.providers.base import (
     Report,
     State,
     WebhookCall,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -42,8 +43,7 @@ STATUS: dict[str, tuple[State, Failure | None]] = {  # providers.md §3.3, `stat
 }
 DEFAULT_BASE_URL = "https://api.allmysms.com"
 LEGACY = "/http/9.0"
-DEFAULT_LOGIN_ENV = "SMSOPS_ALLMYSMS_LOGIN"
-DEFAULT_API_KEY_ENV = "SMSOPS_ALLMYSMS_API_KEY"
+ENV_DEFAULTS = {"login_env": "SMSOPS_ALLMYSMS_LOGIN", "api_key_env": "SMSOPS_ALLMYSMS_API_KEY"}
 SENT_CODES = frozenset({100, 101})  # sent, scheduled
 AUTH_CODES = frozenset({102, 118})  # bad login/key, unknown master account
 CREDIT_CODES = frozenset({103, 104})
@@ -91,8 +91,8 @@ class AllMySmsProvider:
             return ProviderConfigError(f"AllMySMS has not enough credit ({said}); recharge the account",
                                        raw=raw)
         if status == 429:
-            return NotSent(f"AllMySMS rate limit reached ({said})", raw=raw,
-                           retry_after=_retry_after(response))
+            return hosted.rate_limited(f"AllMySMS rate limit reached ({said})", raw,
+                                       hosted.retry_after(response.headers), self.capabilities)
         if status >= 500:
             return InDoubt(f"AllMySMS answered {said}; the message may have been accepted", raw=raw)
         if status in (404, 405) or 300 <= status < 400:
@@ -139,21 +139,17 @@ class AllMySmsProvider:
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None) -> AllMySmsProvider:
     """Build the adapter from the `providers.allmysms` mapping of smsops.yaml and the environment."""
-    env_names = (str(config.get("login_env", DEFAULT_LOGIN_ENV)),
-                 str(config.get("api_key_env", DEFAULT_API_KEY_ENV)))
-    missing = [name for name in env_names if not env.get(name)]
+    login_env, key_env = env_names(config, ENV_DEFAULTS)
+    missing = [name for name in (login_env, key_env) if not env.get(name)]
     if missing:
         raise ProviderConfigError("AllMySMS credentials missing: set the environment variable(s) "
                                   + " and ".join(missing))
-    capabilities = Capabilities(
-        lookup=False, appends_stop=None, max_parts=int(config.get("max_parts", MAX_PARTS)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=False, max_parts=MAX_PARTS)
     client = httpx.AsyncClient(base_url=str(config.get("base_url", DEFAULT_BASE_URL)), transport=transport,
                                timeout=float(config.get("timeout_seconds", 10)),
                                headers={"accept": "application/json"})
-    return AllMySmsProvider(client, login=env[env_names[0]], api_key=env[env_names[1]], env_names=env_names,
+    return AllMySmsProvider(client, login=env[login_env], api_key=env[key_env],
+                            env_names=(login_env, key_env),
                             clock=clock or (lambda: datetime.now(UTC)),
                             pull_limit=int(config.get("pull_limit", 1000)), capabilities=capabilities)
 
@@ -228,10 +224,3 @@ def _describe(response: httpx.Response) -> str:
     code, text = payload.get("code", payload.get("status")), payload.get("description",
                                                                          payload.get("statusText"))
     return ": ".join(str(part) for part in (code, text) if part) or response.reason_phrase
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers["retry-after"]))
-    except (KeyError, ValueError):
-        return None

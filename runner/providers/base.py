@@ -28,6 +28,7 @@ class Capabilities:
     price_eur_per_part: float = 0.0
     rate_per_second: float = 10.0
     concurrency: int = 8  # requests in flight at once
+    max_retry_wait_seconds: float = 60.0  # a rate limit asking longer leaves the rest for the next run
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,12 @@ class Received:
 WEBHOOK_TOKEN_ENV = "SMSOPS_WEBHOOK_TOKEN"  # the secret every webhook URL carries as `token`
 
 
+def env_names(config: Mapping[str, object], defaults: Mapping[str, str]) -> tuple[str, ...]:
+    """The environment variables an adapter reads its secrets from: each `*_env` setting, else
+    the default name of product.md (`defaults` maps the setting to that name)."""
+    return tuple(str(config.get(key, default)) for key, default in defaults.items())
+
+
 def callback_url(url: str, env: Mapping[str, str], **params: str) -> str:
     """`url` (a `/-/smsops/dlr/<provider>` or `/mo/` route of `smsops serve`) with our params and
     the webhook token appended, for providers that take a callback URL per message or account."""
@@ -128,9 +135,11 @@ class SendError(Exception):
 class NotSent(SendError):
     """The request provably did not reach the provider (connect error, 429, 503)."""
 
-    def __init__(self, message: str, raw: str = "", retry_after: float | None = None) -> None:
+    def __init__(self, message: str, raw: str = "", retry_after: float | None = None,
+                 later: bool = False) -> None:
         super().__init__(message, raw)
         self.retry_after = retry_after
+        self.later = later  # the provider asks to wait longer than we will: try on the next run
 
 
 class Refused(SendError):

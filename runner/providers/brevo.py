@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from runner.providers import hosted
 from runner.providers.base import (
     Accepted,
     Capabilities,
     Failure,
     Inbound,
     InDoubt,
-    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -29,6 +29,7 @@ from runner.providers.base import (
     State,
     WebhookCall,
     callback_url,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -46,13 +47,14 @@ STATUS: dict[str, tuple[State, Failure | None]] = {  # providers.md §1.4: webho
 UNSUBSCRIBE = frozenset({"unsubscribe", "unsubscription", "unsubscribed"})  # -> an Inbound "STOP"
 REPLY = frozenset({"reply", "replies", "replied"})
 DEFAULT_BASE_URL = "https://api.brevo.com/v3"
-DEFAULT_API_KEY_ENV = "SMSOPS_BREVO_API_KEY"
+ENV_DEFAULTS = {"api_key_env": "SMSOPS_BREVO_API_KEY"}
 SMS_TYPES = ("marketing", "transactional")
 AUTH_CODES = frozenset({"unauthorized", "permission_denied", "account_under_validation"})
 PAGE = 100  # events per request
 CONTACTS_PAGE = 1000
 LOOKUP_DAYS = 30  # a crashed run is reconciled within this many days
 WEBHOOK_ZONE = ZoneInfo("Europe/Paris")  # the webhook `date` is CET/CEST; ts_event is UTC
+RATE_HEADERS = ("x-sib-ratelimit-reset", "retry-after")  # seconds; per third parties no Retry-After
 PHONE_KEYS = frozenset({"to", "from", "phoneNumber", "recipient"})
 Clock = Callable[[], datetime]
 
@@ -92,7 +94,8 @@ class BrevoProvider:
             return ProviderConfigError(f"Brevo has not enough SMS credits ({said}); recharge the account",
                                        raw=raw)
         if status == 429:
-            return NotSent(f"Brevo rate limit reached ({said})", raw=raw, retry_after=_retry_after(response))
+            return hosted.rate_limited(f"Brevo rate limit reached ({said})", raw, hosted.retry_after(
+                response.headers, RATE_HEADERS), self.capabilities)
         if status >= 500:
             return InDoubt(f"Brevo answered {said}; the message may have been accepted", raw=raw)
         if status in (404, 405) or 300 <= status < 400:
@@ -167,17 +170,13 @@ class BrevoProvider:
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None, clock: Clock | None = None) -> BrevoProvider:
     """Build the adapter from the `providers.brevo` mapping of smsops.yaml and the environment."""
-    api_key_env = str(config.get("api_key_env", DEFAULT_API_KEY_ENV))
+    (api_key_env,) = env_names(config, ENV_DEFAULTS)
     if not env.get(api_key_env):
         raise ProviderConfigError(f"Brevo credentials missing: set the environment variable {api_key_env}")
     sms_type = str(config.get("sms_type", "marketing"))
     if sms_type not in SMS_TYPES:
         raise ProviderConfigError(f"providers.brevo.sms_type must be one of {', '.join(SMS_TYPES)}")
-    capabilities = Capabilities(
-        lookup=True, appends_stop=None, max_parts=int(config.get("max_parts", Capabilities.max_parts)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=True)
     client = httpx.AsyncClient(
         base_url=str(config.get("base_url", DEFAULT_BASE_URL)), transport=transport,
         timeout=float(config.get("timeout_seconds", 10)),
@@ -227,6 +226,9 @@ def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str
         if name in STATUS and not reference:
             raise ValueError(f"Brevo '{name}' report without our reference (mid in the webUrl, or a tag)")
         got = parse_event({"date": call.received_at.isoformat()} | event, reference)
+        if name in UNSUBSCRIBE | REPLY and not got.replies:  # kept as malformed, never dropped
+            raise ValueError(f"Brevo '{name}' event without the recipient's number "
+                             "(phoneNumber, from or to)")
         reports += got.reports
         replies += got.replies
     return Received(reports, replies)
@@ -274,11 +276,3 @@ def _describe(response: httpx.Response) -> str:
     return ": ".join(str(part) for part in (code, text) if part) or response.reason_phrase
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    """Brevo sends x-sib-ratelimit-reset (seconds) and, per third parties, no Retry-After."""
-    for header in ("x-sib-ratelimit-reset", "retry-after"):
-        try:
-            return max(0.0, float(response.headers[header]))
-        except (KeyError, ValueError):
-            continue
-    return None

@@ -30,13 +30,13 @@ from runner.providers.base import (
     State,
     WebhookCall,
     callback_url,
+    env_names,
 )
 from runner.providers.http11 import BrokenAnswer, KeepAlivePool, Unreachable
 
 STATUS: dict[int, State] = {1: "delivered", 2: "failed", 4: "pending", 8: "pending", 16: "failed",
                             32: "pending"}  # providers.md §5.2, the one table
-DEFAULT_USER_ENV = "SMSOPS_KANNEL_USER"
-DEFAULT_PASSWORD_ENV = "SMSOPS_KANNEL_PASSWORD"
+ENV_DEFAULTS = {"username_env": "SMSOPS_KANNEL_USER", "password_env": "SMSOPS_KANNEL_PASSWORD"}
 DLR_MASK = "31"  # 1+2+4+8+16: every step (providers.md §5.2)
 DLR_QUERY = "mid={reference}&type=%d&smsc=%i&ts=%T&reply=%A"
 NOT_FINAL = re.compile(r"stat:(EXPIRED|UNKNOWN)\b", re.IGNORECASE)  # type 2 that proves nothing
@@ -143,9 +143,8 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     missing_keys = [key for key in ("url", "dlr_url") if not config.get(key)]
     if missing_keys:
         raise ProviderConfigError("providers.kannel needs " + " and ".join(missing_keys) + " in smsops.yaml")
-    env_names = (str(config.get("username_env", DEFAULT_USER_ENV)),
-                 str(config.get("password_env", DEFAULT_PASSWORD_ENV)))
-    missing_env = [name for name in env_names if not env.get(name)]
+    user_env, password_env = env_names(config, ENV_DEFAULTS)
+    missing_env = [name for name in (user_env, password_env) if not env.get(name)]
     if missing_env:
         raise ProviderConfigError("Kannel credentials missing: set the environment variable(s) "
                                   + " and ".join(missing_env))
@@ -158,10 +157,10 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     getter: Getter = HttpxGetter(transport, timeout) if transport else KeepAlivePool(
         read_timeout=timeout)
     smsc = config.get("smsc")
-    return KannelProvider(url=str(config["url"]), username=env[env_names[0]], password=env[env_names[1]],
+    return KannelProvider(url=str(config["url"]), username=env[user_env], password=env[password_env],
                           dlr_url=callback_url(str(config["dlr_url"]), env).replace("%", "%%"),
                           smsc=str(smsc) if smsc else None,
-                          capabilities=capabilities, getter=getter, env_names=env_names)
+                          capabilities=capabilities, getter=getter, env_names=(user_env, password_env))
 
 
 def parse_report(params: Mapping[str, str]) -> Report:

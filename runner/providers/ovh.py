@@ -1,7 +1,9 @@
 """OVHcloud SMS adapter (providers.md §2): signed JSON calls, one receiver per job, our reference in `tag`.
 
 Every call but `GET /auth/time` is signed: `$1$` + SHA-1 over secret, consumer key, method, the exact
-URL and the exact body bytes sent, and a timestamp on OVH's clock (the delta is fetched once). The
+URL and the exact body bytes sent, and a timestamp on OVH's clock: the machine's real clock plus a
+delta fetched once (and again once when OVH says the time is off), never the business clock that
+`--at` freezes. The
 delivery callback is an account setting (`callBack`) that carries OVH's SMS id, not our tag: its
 reports come with an empty reference and the `provider_id` to join on. `smsops sync` pulls the same
 reports by tag (`/outgoing`) and the replies (`/incoming`)."""
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +22,7 @@ from urllib.parse import urlencode
 import httpx
 
 from runner.phones import mask
+from runner.providers import hosted
 from runner.providers.base import (
     Accepted,
     Capabilities,
@@ -33,6 +37,7 @@ from runner.providers.base import (
     Report,
     State,
     WebhookCall,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -49,6 +54,11 @@ PTT_STATUS: dict[int, State] = {  # the reason behind DLR id 2, §2.3
     28: "failed", 29: "failed", 33: "failed", 39: "unknown", 73: "unknown", 74: "unknown", 76: "failed",
     202: "failed"}
 FAILURE: dict[State, Failure] = {"failed": "permanent", "unknown": "temporary"}
+CLOCK_FAULTS = ("query out of time", "timestamp")  # how OVH words a signed time it refuses
+
+
+class ClockSkew(ProviderConfigError):
+    """OVH refused the signed timestamp: resynchronised once, then it stops the run."""
 
 
 def state_of(dlr: int | None, ptt: int | None) -> tuple[State, Failure | None]:
@@ -70,12 +80,12 @@ class OvhProvider:
     def __init__(self, *, base_url: str, service: str, keys: tuple[str, str, str],
                  env_names: tuple[str, str, str], sender_for_response: bool, no_stop_clause: bool,
                  pull_hours: float, capabilities: Capabilities, client: httpx.AsyncClient,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], wall_clock: Callable[[], float]) -> None:
         self.capabilities = capabilities
         self._base, self._service, self._keys, self._env_names = base_url, service, keys, env_names
         self._sender_for_response, self._no_stop_clause = sender_for_response, no_stop_clause
         self._pull_window = timedelta(hours=pull_hours)
-        self._client, self._clock = client, clock
+        self._client, self._clock, self._wall_clock = client, clock, wall_clock
         self._delta: int | None = None
         self._delta_lock = asyncio.Lock()
 
@@ -97,28 +107,28 @@ class OvhProvider:
         return Accepted(provider_id=str(answer["ids"][0]), raw=raw)
 
     async def lookup(self, reference: str) -> Report | None:
-        """By tag in /outgoing. A job still pending (deferred by OVH) has no tag to search: while any
-        is pending, the message is reported pending rather than re-sent (at most once)."""
+        """By tag in /outgoing, then among the jobs OVH still holds (deferred). Only a job naming our
+        tag is ours; another pending job may or may not be ours (the schema's sms.Job has no tag), so
+        while one exists the answer is "cannot tell": in doubt, never re-sent."""
         ids = (await self._call("GET", f"/sms/{self._service}/outgoing", params={"tag": reference})).json()
         if ids:
             return await self._outgoing(max(ids))
-        jobs = (await self._call("GET", f"/sms/{self._service}/jobs")).json()
-        if not jobs:
-            return None
-        return Report(reference=reference, state="pending", raw={"pending_jobs": str(len(jobs))})
+        jobs = await self._details("jobs", (await self._call("GET", f"/sms/{self._service}/jobs")).json())
+        ours = [job for job in jobs if job.get("tag") == reference]
+        if ours:
+            return Report(reference=reference, state="pending", provider_id=str(ours[0]["id"]),
+                          raw={"job": str(ours[0]["id"])})
+        if jobs:
+            raise InDoubt(f"OVH holds {len(jobs)} pending job(s) without our tag {reference}: "
+                          "ours may be one of them")
+        return None
 
     async def pull(self) -> tuple[list[Report], list[Inbound]]:
         since = {"creationDatetime.from": (self._clock() - self._pull_window).astimezone(UTC).isoformat()}
         outgoing = (await self._call("GET", f"/sms/{self._service}/outgoing", params=since)).json()
         incoming = (await self._call("GET", f"/sms/{self._service}/incoming", params=since)).json()
-        limit = asyncio.Semaphore(self.capabilities.concurrency)
-
-        async def one(kind: str, sms_id: int) -> Any:
-            async with limit:
-                return (await self._call("GET", f"/sms/{self._service}/{kind}/{sms_id}")).json()
-
-        sent = await asyncio.gather(*(one("outgoing", i) for i in outgoing))
-        replies = await asyncio.gather(*(one("incoming", i) for i in incoming))
+        sent = await self._details("outgoing", outgoing)
+        replies = await self._details("incoming", incoming)
         return ([outgoing_report(s) for s in sent if s.get("tag")],
                 [Inbound(sender=e164(r["sender"]), text=r["message"],
                          at=_when(r.get("creationDatetime")) or self._clock(),
@@ -131,26 +141,46 @@ class OvhProvider:
     async def aclose(self) -> None:
         await self._client.aclose()
 
+    async def _details(self, kind: str, ids: list[int]) -> list[dict[str, Any]]:
+        """`GET /sms/{sn}/{kind}/{id}` for each id, `concurrency` at a time."""
+        limit = asyncio.Semaphore(self.capabilities.concurrency)
+
+        async def one(sms_id: int) -> dict[str, Any]:
+            async with limit:
+                found: dict[str, Any] = (await self._call(
+                    "GET", f"/sms/{self._service}/{kind}/{sms_id}")).json()
+                return found
+
+        return list(await asyncio.gather(*(one(i) for i in ids)))
+
     async def _outgoing(self, sms_id: int) -> Report:
         return outgoing_report((await self._call("GET", f"/sms/{self._service}/outgoing/{sms_id}")).json())
 
-    async def _server_delta(self) -> int:
+    async def _server_delta(self, stale: int | None = None) -> int:
+        """OVH's clock minus the machine's; asked again when `stale` is the one OVH refused."""
         async with self._delta_lock:
-            if self._delta is None:
-                response = await self._request("GET", self._base + "/auth/time", "", {})
-                self._delta = int(response.json()) - int(self._clock().timestamp())
+            if self._delta is None or self._delta == stale:
+                try:
+                    response = await self._request("GET", self._base + "/auth/time", "",
+                                                   {"X-Ovh-Application": self._keys[0]})
+                except (InDoubt, Refused) as err:  # only the clock was asked: nothing was sent
+                    raise NotSent(f"OVH clock unavailable: {err}", raw=err.raw) from err
+                self._delta = int(response.json()) - int(self._wall_clock())
             return self._delta
 
     async def _call(self, method: str, path: str, *, payload: Any = None,
                     params: Mapping[str, str] | None = None) -> httpx.Response:
-        try:
-            delta = await self._server_delta()
-        except (InDoubt, Refused) as err:  # only the clock was asked: nothing was sent
-            raise NotSent(f"OVH clock unavailable: {err}", raw=err.raw) from err
         url = self._base + path + (f"?{urlencode(params)}" if params else "")
         body = json.dumps(payload, separators=(",", ":")) if payload is not None else ""
+        delta = await self._server_delta()
+        try:
+            return await self._signed(method, url, body, delta)
+        except ClockSkew:  # refused before anything was done: safe to sign again on a fresh delta
+            return await self._signed(method, url, body, await self._server_delta(stale=delta))
+
+    async def _signed(self, method: str, url: str, body: str, delta: int) -> httpx.Response:
         app_key, secret, consumer_key = self._keys
-        timestamp = str(int(self._clock().timestamp()) + delta)
+        timestamp = str(int(self._wall_clock()) + delta)
         headers = {"X-Ovh-Application": app_key, "X-Ovh-Consumer": consumer_key,
                    "X-Ovh-Timestamp": timestamp,
                    "X-Ovh-Signature": signature(secret, consumer_key, method, url, body, timestamp)}
@@ -169,6 +199,9 @@ class OvhProvider:
         """providers.md §2.5, one branch per row; X-OVH-QUERYID identifies the call for OVH support."""
         text, status = response.text, response.status_code
         where = f"{status} {_message(response)} (query id {response.headers.get('x-ovh-queryid', '-')})"
+        if status in (400, 401, 403) and any(fault in text.lower() for fault in CLOCK_FAULTS):
+            return ClockSkew(f"OVH refused the request time ({where}) even after reading its clock "
+                             "again (/auth/time); check this machine's clock", raw=text)
         if status in (401, 403) or (status == 400 and "INVALID_SIGNATURE" in text):
             return ProviderConfigError(f"OVH refused the credentials ({where}); check "
                                        + ", ".join(self._env_names) + " and the key's access rules",
@@ -177,9 +210,12 @@ class OvhProvider:
             return ProviderConfigError(f"OVH answered {where}; check providers.ovh.service_name "
                                        f"({self._service}) and base_url", raw=text)
         if status == 429:
-            retry_after = response.headers.get("retry-after", "")
-            return NotSent(f"OVH is rate limiting ({where})", raw=text,
-                           retry_after=float(retry_after) if retry_after.isdigit() else None)
+            return hosted.rate_limited(f"OVH is rate limiting ({where})", text,
+                                       hosted.retry_after(response.headers), self.capabilities)
+        if status == 400 and "sender" in text.lower():  # the same for every message: fail none
+            return ProviderConfigError(f"OVH refused the sender ({where}); use a sender declared and "
+                                       f"validated on {self._service} (GET /sms/{self._service}/senders) "
+                                       "or set sender_for_response", raw=text)
         if 400 <= status < 500:
             return Refused(f"OVH refused the message ({where})", raw=text)
         return InDoubt(f"OVH answered {where}; the message may have been taken", raw=text)
@@ -252,27 +288,25 @@ def appended_stop(config: Mapping[str, Any]) -> str | None:
 
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None,
-           clock: Callable[[], datetime] | None = None) -> OvhProvider:
-    """Build the adapter from the `providers.ovh` mapping of smsops.yaml and the environment."""
-    if not config.get("service_name"):
-        raise ProviderConfigError("providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml")
-    env_names = tuple(str(config.get(key, default)) for key, default in ENV_DEFAULTS.items())
-    missing = [name for name in env_names if not env.get(name)]
-    if missing:
-        raise ProviderConfigError("OVH credentials missing: set the environment variable(s) "
-                                  + ", ".join(missing))
+           clock: Callable[[], datetime] | None = None,
+           wall_clock: Callable[[], float] = time.time) -> OvhProvider:
+    """Build the adapter from the `providers.ovh` mapping of smsops.yaml and the environment.
+    `clock` is the business "now" (`--at`); `wall_clock` the real time that signatures need."""
+    names = env_names(config, ENV_DEFAULTS)
+    missing = [name for name in names if not env.get(name)]
+    problems = ([] if config.get("service_name") else
+                ["providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml"]) + (
+        ["OVH credentials missing: set the environment variable(s) " + ", ".join(missing)] if missing else [])
+    if problems:  # all at once: fixing one should not reveal the next
+        raise ProviderConfigError("; ".join(problems))
     no_stop_clause = bool(config.get("no_stop_clause", False))
-    capabilities = Capabilities(
-        lookup=True, appends_stop=appended_stop(config),
-        max_parts=int(config.get("max_parts", Capabilities.max_parts)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
+    capabilities = hosted.capabilities(config, lookup=True, appends_stop=appended_stop(config))
     client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)))
-    key, secret, consumer = (env[name] for name in env_names)
+    key, secret, consumer = (env[name] for name in names)
     return OvhProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
                        service=str(config["service_name"]), keys=(key, secret, consumer),
-                       env_names=(env_names[0], env_names[1], env_names[2]),
+                       env_names=(names[0], names[1], names[2]),
                        sender_for_response=bool(config.get("sender_for_response", False)),
                        no_stop_clause=no_stop_clause, pull_hours=float(config.get("pull_hours", 72)),
-                       capabilities=capabilities, client=client, clock=clock or (lambda: datetime.now(UTC)))
+                       capabilities=capabilities, client=client, clock=clock or (lambda: datetime.now(UTC)),
+                       wall_clock=wall_clock)

@@ -20,6 +20,7 @@ import httpx
 
 from runner.optout import is_stop
 from runner.phones import mask
+from runner.providers import hosted
 from runner.providers.base import (
     WEBHOOK_TOKEN_ENV,
     Accepted,
@@ -28,7 +29,6 @@ from runner.providers.base import (
     Forged,
     Inbound,
     InDoubt,
-    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -37,6 +37,7 @@ from runner.providers.base import (
     State,
     WebhookCall,
     callback_url,
+    env_names,
 )
 from runner.providers.hosted import request
 
@@ -114,9 +115,8 @@ class TwilioProvider:
             return ProviderConfigError(f"Twilio answered {where}; check {self._env_names[0]} and "
                                        "providers.twilio.base_url", raw=raw)
         if status == 429:
-            retry_after = response.headers.get("retry-after", "")
-            return NotSent(f"Twilio is rate limiting ({where}); never processed", raw=raw,
-                           retry_after=float(retry_after) if retry_after.isdigit() else None)
+            return hosted.rate_limited(f"Twilio is rate limiting ({where}); never processed", raw,
+                                       hosted.retry_after(response.headers), self.capabilities)
         if code == OPTED_OUT:
             return OptedOut(f"the recipient replied STOP to this sender at Twilio ({where}): permanent, "
                             "Twilio blocks every later message to this number", to=to, raw=raw)
@@ -147,9 +147,18 @@ def _code_and_message(response: httpx.Response) -> tuple[int | None, str]:
 
 
 def signature(auth_token: str, url: str, form: list[tuple[str, str]]) -> str:
-    """base64(HMAC-SHA1(token, URL + each POST field name + value, sorted)) (request_validator.py)."""
-    signed = url + "".join(name + value for name, value in sorted(form))
+    """base64(HMAC-SHA1(token, URL + for each field name, sorted: the name + each of its distinct
+    values, sorted)), as twilio-python's request_validator.py computes it."""
+    values: dict[str, set[str]] = {}
+    for name, value in form:
+        values.setdefault(name, set()).add(value)
+    signed = url + "".join(name + value for name in sorted(values) for value in sorted(values[name]))
     return base64.b64encode(hmac.new(auth_token.encode(), signed.encode(), hashlib.sha1).digest()).decode()
+
+
+def _same(ours: str, given: str) -> bool:
+    """In constant time, on bytes: a header with non-ASCII characters is merely a wrong one."""
+    return hmac.compare_digest(ours.encode(), given.encode("utf-8", "replace"))
 
 
 def _with_and_without_port(url: str) -> list[str]:
@@ -168,12 +177,11 @@ def verify(call: WebhookCall, auth_token: str) -> None:
     query = dict(parse_qsl(urlsplit(call.url).query))
     if "bodySHA256" in query:  # JSON body: the body's hash is in the signed URL instead of fields
         form: list[tuple[str, str]] = []
-        if not hmac.compare_digest(hashlib.sha256(call.body).hexdigest(), query["bodySHA256"]):
+        if not _same(hashlib.sha256(call.body).hexdigest(), query["bodySHA256"]):
             raise Forged("Twilio bodySHA256 does not match the body")
     else:
         form = parse_qsl(call.body.decode("utf-8", "replace"), keep_blank_values=True)
-    if not any(hmac.compare_digest(signature(auth_token, url, form), given)
-                            for url in _with_and_without_port(call.url)):
+    if not any(_same(signature(auth_token, url, form), given) for url in _with_and_without_port(call.url)):
         raise Forged("missing or wrong X-Twilio-Signature")
 
 
@@ -205,14 +213,21 @@ def parse_webhook(call: WebhookCall, config: Mapping[str, Any], env: Mapping[str
     return Received(replies=[Inbound(sender=params["From"], text=text, at=call.received_at)])
 
 
+def setting_warnings(config: Mapping[str, Any]) -> list[str]:
+    """What `smsops providers check` warns about: settings that work but lose something."""
+    if config.get("dlr_url"):
+        return []
+    return ["no dlr_url: Twilio reports a status only to the StatusCallback URL of each message, so "
+            "no delivery report will arrive; set dlr_url to the /-/smsops/dlr/twilio URL of smsops serve"]
+
+
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None,
            clock: Callable[[], datetime] | None = None) -> TwilioProvider:
     """Build the adapter from the `providers.twilio` mapping of smsops.yaml and the environment
     (`clock` is accepted for a uniform factory; Twilio needs none)."""
-    env_names = (str(config.get("account_sid_env", ENV_DEFAULTS["account_sid_env"])),
-                 str(config.get("auth_token_env", ENV_DEFAULTS["auth_token_env"])))
-    missing = [name for name in env_names if not env.get(name)]
+    sid_env, token_env = env_names(config, ENV_DEFAULTS)
+    missing = [name for name in (sid_env, token_env) if not env.get(name)]
     if missing:
         raise ProviderConfigError("Twilio credentials missing: set the environment variable(s) "
                                   + " and ".join(missing))
@@ -220,16 +235,12 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
         if config.get("messaging_service_sid") else {}
     if config.get("from"):
         sender["From"] = str(config["from"])
-    capabilities = Capabilities(
-        lookup=False, appends_stop=None, max_parts=int(config.get("max_parts", Capabilities.max_parts)),
-        price_eur_per_part=float(config.get("price_eur_per_part", Capabilities.price_eur_per_part)),
-        rate_per_second=float(config.get("rate_per_second", Capabilities.rate_per_second)),
-        concurrency=int(config.get("concurrency", Capabilities.concurrency)))
-    account_sid, auth_token = env[env_names[0]], env[env_names[1]]
+    capabilities = hosted.capabilities(config, lookup=False)
+    account_sid, auth_token = env[sid_env], env[token_env]
     client = httpx.AsyncClient(transport=transport, timeout=float(config.get("timeout_seconds", 15)),
                                auth=httpx.BasicAuth(account_sid, auth_token))
     dlr_url = config.get("dlr_url")
     return TwilioProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
                           account_sid=account_sid, sender=sender, dlr_url=str(dlr_url) if dlr_url else None,
                           env={k: v for k, v in env.items() if k == WEBHOOK_TOKEN_ENV},
-                          env_names=env_names, capabilities=capabilities, client=client)
+                          env_names=(sid_env, token_env), capabilities=capabilities, client=client)

@@ -9,6 +9,7 @@ from runner.diagnostics import Diagnostic
 from runner.i18n import _
 from runner.personalize import counted_text
 from runner.project import Campaign
+from runner.providers import provider_max_parts
 from runner.rules.context import Context
 from runner.text import parse_template, sms_parts, static_text, ucs2_characters, units
 
@@ -49,8 +50,20 @@ def _where_from(ctx: Context, campaign: Campaign, rendering: Rendering) -> str:
         line=rendering.line, file=contacts.doc.data["file"])
 
 
+def _limit(ctx: Context, campaign: Campaign) -> tuple[int, str]:
+    """The parts allowed: max_parts, capped by what the campaign's provider takes; and its name."""
+    settings = ctx.project.settings
+    own = campaign.max_parts or settings.max_parts
+    provider = campaign.provider or settings.provider
+    taken = provider_max_parts(settings, provider)
+    if taken < own:
+        return taken, _("more than {provider} takes ({limit} parts at most)").format(
+            provider=provider, limit=taken)
+    return own, _("more than max_parts {limit}").format(limit=own)
+
+
 def _too_long(ctx: Context, campaign: Campaign, found: list[Rendering]) -> Iterator[Diagnostic]:
-    limit = campaign.max_parts or ctx.project.settings.max_parts
+    limit, over = _limit(ctx, campaign)
     longest = max(found, key=lambda r: (r.parts, units(r.text)))
     if longest.parts <= limit:
         return
@@ -58,10 +71,10 @@ def _too_long(ctx: Context, campaign: Campaign, found: list[Rendering]) -> Itera
     capacity = (160 if encoding == "GSM-7" else 70) if limit == 1 else \
         limit * (153 if encoding == "GSM-7" else 67)
     yield Diagnostic.at(campaign.doc.at("message"), RULE, _(
-        "the message takes {parts} SMS parts ({encoding}) {where}, more than max_parts {limit}; "
+        "the message takes {parts} SMS parts ({encoding}) {where}, {over}; "
         "shorten it by at least {excess} characters").format(
         parts=longest.parts, encoding=encoding, where=_where_from(ctx, campaign, longest),
-        limit=limit, excess=units(longest.text) - capacity))
+        over=over, excess=units(longest.text) - capacity))
 
 
 def _ucs2(ctx: Context, campaign: Campaign, found: list[Rendering]) -> Iterator[Diagnostic]:

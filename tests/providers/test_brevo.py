@@ -348,6 +348,10 @@ def test_unknown_event_brings_nothing() -> None:
     ([], "without msg_status or event"),
     (["delivered"], "without msg_status or event"),
     (DELIVERED, "'delivered' report without our reference"),
+    ({"msg_status": "unsubscribe", "ts_event": 1799485260, "messageId": 123},
+     "'unsubscribe' event without the recipient's number"),
+    ({"event": "reply", "phone": "+33639980002", "reply": "STOP"},
+     "'reply' event without the recipient's number"),
 ])
 def test_malformed_webhook_is_a_value_error(body: Any, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):

@@ -57,6 +57,13 @@ class Fails:
         self.exception = exception
 
 
+class InTurn:
+    """A route that gives its answers one after the other."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+
+
 class Ovh:
     """A fake OVH API: answers by (method, URL), records every request."""
 
@@ -67,13 +74,16 @@ class Ovh:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         answer = self.routes[(request.method, str(request.url))]
+        if isinstance(answer, InTurn):
+            answer = answer.answers.pop(0)
         if isinstance(answer, Fails):
             raise answer.exception("boom", request=request)
         return answer if isinstance(answer, httpx.Response) else httpx.Response(200, json=answer)
 
-    def run(self, action: Callable[[ovh.OvhProvider], Any], **config: Any) -> Any:
+    def run(self, action: Callable[[ovh.OvhProvider], Any], *, wall: Callable[[], float] = LOCAL.timestamp,
+            business: datetime = LOCAL, **config: Any) -> Any:
         return wire.call_on(lambda transport: ovh.create(CONFIG | config, ENV, transport=transport,
-                                                    clock=lambda: LOCAL), self, action)
+                                                    clock=lambda: business, wall_clock=wall), self, action)
 
 
 def send(answer: Any, outgoing: OutgoingMessage | None = None, **config: Any) -> Accepted:
@@ -102,6 +112,7 @@ def test_send_asks_the_server_time_then_posts_one_signed_job() -> None:
     clock, post = fake.requests
     assert (clock.method, str(clock.url)) == ("GET", BASE + "/auth/time")
     assert "x-ovh-signature" not in clock.headers and "x-ovh-consumer" not in clock.headers
+    assert clock.headers["x-ovh-application"] == AK
     assert (post.method, str(post.url)) == ("POST", JOBS)
     assert post.content == BODY.encode()
     assert {name: post.headers[name] for name in ("x-ovh-application", "x-ovh-consumer", "x-ovh-timestamp",
@@ -120,6 +131,51 @@ def test_server_time_is_asked_once_for_many_calls() -> None:
     fake.run(twice)
     assert [str(r.url) for r in fake.requests].count(BASE + "/auth/time") == 1
     assert len(fake.requests) == 3
+
+
+def test_signature_time_is_the_real_clock_even_when_now_is_frozen_by_at() -> None:
+    wall = [LOCAL.timestamp()]
+    fake = Ovh({("POST", JOBS): SENT})
+
+    async def twice(provider: ovh.OvhProvider) -> None:
+        await provider.send(message())
+        wall[0] += 100
+        await provider.send(message(reference="m-43"))
+
+    fake.run(twice, wall=lambda: wall[0], business=datetime(2027, 1, 9, 9, 0, tzinfo=UTC))
+    assert [r.headers["x-ovh-timestamp"] for r in fake.requests[1:]] == [
+        str(SERVER_TIME), str(SERVER_TIME + 100)]
+
+
+def test_a_refused_timestamp_reads_the_server_time_again_and_retries_once() -> None:
+    late = error(400, {"message": "Query out of time"})
+    fake = Ovh({("GET", BASE + "/auth/time"): InTurn(SERVER_TIME, SERVER_TIME + 42),
+                ("POST", JOBS): InTurn(late, SENT)})
+    assert fake.run(lambda p: p.send(message())).provider_id == "123456789"
+    assert [(r.method, r.headers.get("x-ovh-timestamp")) for r in fake.requests] == [
+        ("GET", None), ("POST", str(SERVER_TIME)), ("GET", None), ("POST", str(SERVER_TIME + 42))]
+    assert fake.requests[-1].headers["x-ovh-signature"] == expected_signature(fake.requests[-1])
+
+
+def test_a_timestamp_still_refused_after_resync_stops_the_run_and_fails_no_message() -> None:
+    late = error(400, {"message": "Query out of time"})
+    fake = Ovh({("GET", BASE + "/auth/time"): InTurn(SERVER_TIME, SERVER_TIME),
+                ("POST", JOBS): InTurn(late, late)})
+    with pytest.raises(ProviderConfigError) as raised:
+        fake.run(lambda p: p.send(message()))
+    assert str(raised.value) == (
+        "OVH refused the request time (400 Query out of time (query id EU.ext-1.q1)) even after "
+        "reading its clock again (/auth/time); check this machine's clock")
+    assert [r.method for r in fake.requests] == ["GET", "POST", "GET", "POST"]
+
+
+def test_an_undeclared_sender_stops_the_run_instead_of_failing_every_message() -> None:
+    with pytest.raises(ProviderConfigError) as raised:
+        send(error(400, {"message": "Sender MAISONLILA does not exists"}))
+    assert str(raised.value) == (
+        "OVH refused the sender (400 Sender MAISONLILA does not exists (query id EU.ext-1.q1)); use a "
+        "sender declared and validated on sms-ab12345-1 (GET /sms/sms-ab12345-1/senders) or set "
+        "sender_for_response")
 
 
 def test_ucs2_text_is_sent_escaped_without_coding_and_signed_over_the_exact_bytes() -> None:
@@ -196,7 +252,7 @@ def test_credential_and_service_errors_stop_the_run_with_one_line(answer: httpx.
 @pytest.mark.parametrize(("answer", "kind", "retry_after"), [
     (error(429, {"message": "Too many requests"}, {"Retry-After": "7"}), NotSent, 7.0),
     (error(429, {"message": "Too many requests"}), NotSent, None),
-    (error(400, {"message": "Invalid sender"}), Refused, None),
+    (error(400, {"message": "Invalid receivers"}), Refused, None),
     (error(500, {"message": "Internal server error"}), InDoubt, None),
     (error(503, {"message": "Service unavailable"}), InDoubt, None),
     (httpx.Response(502, text="<html>Bad Gateway</html>"), InDoubt, None),
@@ -258,10 +314,19 @@ def test_lookup_says_never_received_only_when_nothing_is_pending() -> None:
     assert fake.run(lambda p: p.lookup("m-42")) is None
 
 
-def test_lookup_with_pending_jobs_says_pending_rather_than_risk_a_second_send() -> None:
-    fake = Ovh({("GET", OUTGOING + "?tag=m-42"): [], ("GET", JOBS): [77, 78]})
+def test_lookup_finds_our_message_among_the_pending_jobs_by_its_tag() -> None:
+    fake = Ovh({("GET", OUTGOING + "?tag=m-42"): [], ("GET", JOBS): [77, 78],
+                ("GET", JOBS + "/77"): {"id": 77, "tag": "m-41"},
+                ("GET", JOBS + "/78"): {"id": 78, "tag": "m-42"}})
     assert fake.run(lambda p: p.lookup("m-42")) == Report(reference="m-42", state="pending",
-                                                          raw={"pending_jobs": "2"})
+                                                          provider_id="78", raw={"job": "78"})
+
+
+def test_lookup_with_only_other_pending_jobs_cannot_tell_and_leaves_the_message_in_doubt() -> None:
+    fake = Ovh({("GET", OUTGOING + "?tag=m-42"): [], ("GET", JOBS): [77],
+                ("GET", JOBS + "/77"): {"id": 77, "receiver": "+33639980002", "tag": "m-41"}})
+    with pytest.raises(InDoubt, match="1 pending job"):
+        fake.run(lambda p: p.lookup("m-42"))
 
 
 # --- the status tables (providers.md §2.3) --------------------------------------------------------
@@ -379,6 +444,15 @@ def test_missing_service_name_is_named() -> None:
     with pytest.raises(ProviderConfigError) as raised:
         ovh.create({}, ENV)
     assert str(raised.value) == "providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml"
+
+
+def test_missing_service_name_and_variables_are_named_together() -> None:
+    with pytest.raises(ProviderConfigError) as raised:
+        ovh.create({}, {})
+    assert str(raised.value) == (
+        "providers.ovh needs service_name (e.g. sms-ab12345-1) in smsops.yaml; OVH credentials missing: "
+        "set the environment variable(s) SMSOPS_OVH_APPLICATION_KEY, SMSOPS_OVH_APPLICATION_SECRET, "
+        "SMSOPS_OVH_CONSUMER_KEY")
 
 
 def test_missing_environment_variables_are_named_without_values() -> None:

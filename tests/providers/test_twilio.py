@@ -262,6 +262,34 @@ def test_signature_matches_the_fixed_vector() -> None:
     assert twilio.signature(TOKEN, CALLBACK_URL, STATUS_FORM) == STATUS_SIGNATURE
 
 
+SDK_URL = "https://mycompany.com/myapp.php?foo=1&bar=2"  # twilio-python's request validator tests
+
+
+def test_signature_matches_twilios_published_vector() -> None:
+    form = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675309"), ("Digits", "1234"),
+            ("From", "+14158675309"), ("To", "+18005551212")]
+    assert twilio.signature("12345", SDK_URL, form) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    assert twilio.signature("12345", SDK_URL, form[::-1]) == "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+
+
+def test_a_repeated_field_is_signed_once_per_distinct_value_in_sorted_order() -> None:
+    form = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"),
+            ("Digits", "1234")]
+    assert twilio.signature("12345", SDK_URL, form) == "IK+Dwps556ElfBT0I3Rgjkr1wJU="
+
+
+def test_a_signature_header_with_non_ascii_characters_is_forged_not_a_crash() -> None:
+    with pytest.raises(Forged):
+        parse(call(STATUS_FORM, signature="é" + STATUS_SIGNATURE[1:]))
+
+
+def test_a_body_hash_with_non_ascii_characters_is_forged_not_a_crash() -> None:
+    url = CALLBACK_URL + "&bodySHA256=é"
+    with pytest.raises(Forged):
+        parse(WebhookCall(kind="dlr", method="POST", url=url, headers={"x-twilio-signature": signed([], url)},
+                          params={"mid": "m-42", "MessageStatus": "delivered"}, body=b"{}"))
+
+
 def test_status_callback_becomes_a_report_on_our_reference() -> None:
     received = parse(call(STATUS_FORM, signature=STATUS_SIGNATURE))
     assert received.replies == []

@@ -63,3 +63,31 @@ def test_contact_value_forcing_ucs2_is_a_warning_naming_the_character(diagnostic
     [found] = only_test_file(diagnostics_of(campaign_yaml(), rule="length"))
     assert found.severity == "warning"
     assert found.message.startswith("1 contact(s) have 'ç' in a field used by the message")
+
+
+def test_the_providers_own_limit_caps_max_parts_and_is_named(diagnostics_of, project_dir):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace("max_parts: 3", "max_parts: 6")
+                        .replace("provider: simulator", "provider: allmysms"))
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "très " * 120})  # 5 parts
+    [found] = diagnostics_of(text, rule="length")
+    assert found.severity == "error"
+    assert found.message.startswith("the message takes 5 SMS parts (GSM-7)")
+    assert found.message.endswith(", more than allmysms takes (4 parts at most); "
+                                  "shorten it by at least 92 characters")
+
+
+def test_the_campaigns_provider_limit_counts(diagnostics_of, project_dir):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace("max_parts: 3", "max_parts: 6")
+                        .replace("    price_eur_per_part: 0.08", "    price_eur_per_part: 0.08\n"
+                                 "    max_parts: 2"))
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "très " * 60}) + "provider: twilio\n"
+    [found] = diagnostics_of(text, rule="length")
+    assert "more than twilio takes (2 parts at most)" in found.message
+
+
+def test_a_provider_that_takes_more_than_max_parts_leaves_max_parts_in_charge(diagnostics_of):
+    text = campaign_yaml(**{"-20% samedi": "-20% samedi " + "très " * 90})  # 4 parts, simulator 10
+    [found] = diagnostics_of(text, rule="length")
+    assert "more than max_parts 3;" in found.message
