@@ -251,6 +251,8 @@ def _outcome_line(outcome: Outcome) -> str:
                "{expired} expired, {in_doubt} in doubt, {cost:.2f} €").format(
         sent=outcome.sent, failed=outcome.failed, waiting=outcome.waiting,
         expired=outcome.expired, in_doubt=outcome.in_doubt, cost=outcome.cost_eur)
+    if outcome.held:
+        counts += _(", {held} left queued for the next run").format(held=outcome.held)
     notes = f" ({'; '.join(outcome.notes)})" if outcome.notes else ""
     return f"{outcome.campaign_id} {outcome.occurrence}: {counts}{notes}"
 

@@ -45,6 +45,7 @@ class Outcome:
     sent: int = 0
     failed: int = 0
     waiting: int = 0  # outside their own window now: a later run sends them
+    held: int = 0  # still queued because this run stopped the campaign early (notes say why)
     expired: int = 0
     in_doubt: int = 0
     cost_eur: float = 0.0
@@ -209,7 +210,11 @@ class _Send:
                 await self.one(recipient)
 
         await asyncio.gather(*(worker() for _ in range(self.provider.capabilities.concurrency)))
-        self.outcome.waiting = len(ledger.pending(self.d.store, self.campaign.id, self.current.key))
+        queued = len(ledger.pending(self.d.store, self.campaign.id, self.current.key))
+        if self.stopped:
+            self.outcome.held = queued
+        else:
+            self.outcome.waiting = queued
 
     async def one(self, recipient: _Recipient) -> None:
         """Wait for the rate, check, claim, send; the row is `sending` only while in flight."""

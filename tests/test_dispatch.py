@@ -197,7 +197,7 @@ def test_the_budget_is_never_exceeded(project_dir):
     edit(project_dir / "campaigns" / "vente-privee.yaml", "max_cost_eur: 20", "max_cost_eur: 0.2")
     run = Run(project_dir)
     first = run("2027-01-07 10:00")[VENTE]  # 2 parts x 0.045 € = 0.09 € each
-    assert (first.sent, first.waiting) == (2, 6)
+    assert (first.sent, first.waiting, first.held) == (2, 0, 6)
     assert first.notes == ["budget of 0.20 € reached"]
     assert run("2027-01-07 11:00")[VENTE].sent == 0
     db = sqlite3.connect(run.dir / "smsops.db")

@@ -80,7 +80,7 @@ def test_a_run_told_to_wait_too_long_leaves_the_rest_queued_and_says_why(project
     provider.capabilities = Capabilities(price_eur_per_part=0.045, rate_per_second=1000, concurrency=1)
     run = scripted_run(project_dir, provider)
     outcome = run("2027-01-07 10:00")[VENTE]
-    assert (outcome.sent, len(provider.sent)) == (0, 1)
+    assert (outcome.sent, len(provider.sent), outcome.held, outcome.waiting) == (0, 1, 8, 0)
     assert run.statuses() == {"queued": 8}
     assert outcome.notes == ["rate-limited or busy, the rest stays queued for the next run: "
                              "Brevo rate limit reached (429); it asks to wait 3600 s"]
