@@ -50,6 +50,11 @@ APPENDED_STOP: dict[str, Callable[[Mapping[str, Any]], str | None]] = {"ovh": ov
 DEFAULT_MAX_PARTS: dict[str, int] = {"allmysms": allmysms.MAX_PARTS}
 
 
+# Providers whose opt-out short code is their own (providers.md: AllMySMS answers STOPs on
+# 36180): a STOP mention naming another number would point people at a number that ignores them.
+STOP_SHORT_CODE: dict[str, str] = {"allmysms": allmysms.STOP_SHORT_CODE}
+
+
 def provider_max_parts(settings: Settings, name: str) -> int:
     config = settings.providers.get(name, {})
     return int(config.get("max_parts", DEFAULT_MAX_PARTS.get(name, Capabilities.max_parts)))

@@ -49,6 +49,7 @@ AUTH_CODES = frozenset({102, 118})  # bad login/key, unknown master account
 CREDIT_CODES = frozenset({103, 104})
 NUMBER_CODES = frozenset({113, 114})
 MAX_PARTS = 4  # the legacy API refuses more than 640 characters (code 111)
+STOP_SHORT_CODE = "36180"  # its opt-out number; the text must name it ("STOP au 36180")
 PROVIDER_ZONE = ZoneInfo("Europe/Paris")  # receptionDate has no offset [?]
 PRIVATE_KEYS = frozenset({"phoneNumber", "token"})
 Clock = Callable[[], datetime]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from runner.diagnostics import Diagnostic
 from runner.i18n import _
-from runner.providers import appended_stop
+from runner.providers import STOP_SHORT_CODE, appended_stop
 from runner.rules.context import Context
 from runner.text import normalize, static_text
 from runner.yamlfile import Document
@@ -39,6 +39,11 @@ def check(ctx: Context) -> Iterator[Diagnostic]:
                     "mention from the text, or it is printed (and paid for) twice").format(
                     provider=provider, appended=appended.strip()), "warning")
             continue
+        own_code = STOP_SHORT_CODE.get(provider)
+        if own_code and own_code not in mention:
+            yield Diagnostic.at(campaign.doc.at("message"), RULE, _(
+                "{provider} takes STOP replies on {code} only; set stop_mention: 'STOP au {code}' "
+                "in smsops.yaml").format(provider=provider, code=own_code), "warning")
         if found is None:
             yield _missing(campaign.doc, text, mention)
         elif text[found.end():].strip(" .!"):

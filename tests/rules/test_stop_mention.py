@@ -67,3 +67,23 @@ def test_without_the_provider_s_clause_the_mention_is_required_again(diagnostics
     _use_ovh(project_dir, "    no_stop_clause: true")
     text = campaign_yaml(**{" STOP au 36111": ""})
     assert [d.severity for d in only_test_file(diagnostics_of(text, rule="stop-mention"))] == ["error"]
+
+
+def _use_allmysms(project_dir, mention):
+    settings = project_dir / "smsops.yaml"
+    settings.write_text(settings.read_text().replace("provider: simulator", "provider: allmysms")
+                        .replace("stop_mention: STOP au 36111", f"stop_mention: {mention}"))
+
+
+def test_allmysms_with_another_short_code_in_the_mention_is_a_warning(diagnostics_of, project_dir):
+    _use_allmysms(project_dir, "STOP au 36111")
+    [found] = only_test_file(diagnostics_of(campaign_yaml(), rule="stop-mention"))
+    assert (found.severity, found.message) == ("warning", (
+        "allmysms takes STOP replies on 36180 only; set stop_mention: 'STOP au 36180' in "
+        "smsops.yaml"))
+
+
+def test_allmysms_with_its_own_short_code_passes(diagnostics_of, project_dir):
+    _use_allmysms(project_dir, "STOP au 36180")
+    text = campaign_yaml(**{"STOP au 36111": "STOP au 36180"})
+    assert only_test_file(diagnostics_of(text, rule="stop-mention")) == []
