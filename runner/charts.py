@@ -2,12 +2,14 @@
 SQL that aggregates, Vega-Lite mark and encoding): datasette-dashboards draws them in the browser,
 and this module draws the same ones offline with vl-convert (no browser, no network) for
 `smsops report --chart`, the HTML report and the server-side chart route. Rows are inlined into
-the spec at render time; a chart without rows still renders and says so."""
+the spec at render time; a chart without rows still renders and says so (its "no data" layer)."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,7 +23,8 @@ from runner.i18n import _
 METADATA = Path(__file__).parent / "datasette" / "metadata.yml"
 Format = Literal["svg", "png"]
 FORMATS: dict[str, Format] = {".svg": "svg", ".png": "png"}
-SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+NO_DATA = "no-data"  # the name of the layer that says so
 _FILTER = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 
 
@@ -45,27 +48,36 @@ CHARTS: dict[str, Chart] = {
     if chart["library"] == "vega-lite"}
 
 
+def _ids(campaigns: str | Sequence[str] | None) -> list[str]:
+    return [campaigns] if isinstance(campaigns, str) else list(campaigns or ())
+
+
 def chart_rows(conn: sqlite3.Connection, name: str,
-               campaign_id: str | None = None) -> list[dict[str, Any]]:
-    """The chart's rows, for one campaign or all (the dashboard's `[[ ... ]]` filter syntax)."""
-    sql = _FILTER.sub(lambda found: found[1] if campaign_id else "", CHARTS[name].sql)
-    cursor = conn.execute(sql, {"campaign": campaign_id} if campaign_id else {})
+               campaigns: str | Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The chart's rows for one campaign, several, or all (None or none given): the dashboard's
+    `[[ AND campaign_id = :campaign ]]` filter, widened to a list."""
+    ids = _ids(campaigns)
+    sql = _FILTER.sub(lambda found: found[1].replace(
+        "= :campaign", "IN (SELECT value FROM json_each(:campaign))") if ids else "", CHARTS[name].sql)
+    cursor = conn.execute(sql, {"campaign": json.dumps(ids)} if ids else {})
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def chart_spec(name: str, rows: list[dict[str, Any]], width: int = 360) -> dict[str, Any]:
-    chart = CHARTS[name]
-    if not rows:
-        return {"$schema": SCHEMA, "title": chart.title, "width": width, "height": 200,
-                "data": {"values": [{"note": _("no data")}]},
-                "mark": {"type": "text", "fontSize": 14, "color": "gray"},
-                "encoding": {"text": {"field": "note", "type": "nominal"}}}
-    spec = {"$schema": SCHEMA, "title": chart.title, "data": {"values": rows}, "width": width,
-            "height": 200, **chart.display}
-    if "column" in spec.get("encoding", {}):  # one small chart per campaign, side by side
-        spec["width"] = max(60, width // max(1, len({row.get("campaign") for row in rows})))
-    return spec
+    """The dashboard's spec with the rows inlined. Its "no data" layer finds out in the browser;
+    here the rows are known, so it is kept (and translated) only when there are none."""
+    chart, height = CHARTS[name], 200
+    note = {"mark": {"text": _("no data")},  # centred by hand: `height` is unknown in a vconcat
+            "encoding": {"y": {"value": height / 2}}}
+    layers = [_merged(layer, note) if layer.get("name") == NO_DATA else layer
+              for layer in chart.display["layer"] if not rows or layer.get("name") != NO_DATA]
+    return {**chart.display, "layer": layers, "$schema": SCHEMA, "title": chart.title,
+            "data": {"values": rows}, "width": width, "height": height}
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    return {**base, **{key: {**base[key], **value} for key, value in changes.items()}}
 
 
 def render(spec: dict[str, Any], fmt: Format) -> bytes:
@@ -76,16 +88,18 @@ def render(spec: dict[str, Any], fmt: Format) -> bytes:
     return bytes(vl_convert.vegalite_to_png(spec, scale=2))
 
 
-def stacked(conn: sqlite3.Connection, campaign_id: str | None) -> dict[str, Any]:
+def stacked(conn: sqlite3.Connection, campaigns: str | Sequence[str] | None) -> dict[str, Any]:
     """Every chart, one under the other, in one Vega-Lite spec."""
-    specs = [chart_spec(name, chart_rows(conn, name, campaign_id)) for name in CHARTS]
-    return {"$schema": SCHEMA, "title": "smsops" + (f": {campaign_id}" if campaign_id else ""),
+    ids = _ids(campaigns)
+    specs = [chart_spec(name, chart_rows(conn, name, ids)) for name in CHARTS]
+    return {"$schema": SCHEMA, "title": "smsops" + (f": {', '.join(ids)}" if ids else ""),
+            "resolve": {"scale": {"color": "independent", "xOffset": "independent"}},
             "vconcat": [{key: value for key, value in spec.items() if key != "$schema"}
                         for spec in specs]}
 
 
-def render_all(conn: sqlite3.Connection, campaign_id: str | None, fmt: Format) -> bytes:
-    return render(stacked(conn, campaign_id), fmt)
+def render_all(conn: sqlite3.Connection, campaigns: str | Sequence[str] | None, fmt: Format) -> bytes:
+    return render(stacked(conn, campaigns), fmt)
 
 
 def format_of(path: Path) -> Format:

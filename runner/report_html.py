@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +24,8 @@ table { border-collapse: collapse; margin: 1em 0 2em; } th, td { padding: .3em .
 
 
 def render(conn: sqlite3.Connection, rows: list[dict[str, Any]], *, title: str,
-           campaign: str | None, now: datetime) -> str:
+           campaign: str | Sequence[str] | None, now: datetime) -> str:
+    """campaign: the one, or the several, whose charts are drawn; None or none for all."""
     parts = [f"<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\">"
              f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",

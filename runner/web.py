@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import sys
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +16,16 @@ from typing import Any
 from datasette.app import Datasette
 
 from runner import charts
-from runner.datasette.state import WebState, register
+from runner.datasette.state import DASHBOARD, WebState, register
 from runner.project import Project
 from runner.store import open_store
 
 PASSWORD_HASH_ENV = "SMSOPS_SERVE_PASSWORD_HASH"  # `datasette hash-password` output
+DESCRIPTION = (f'SMS campaign results: masked numbers and keyed hashes only. <a href="{DASHBOARD}">'
+               "Dashboard</a> of all campaigns; a campaign's own opens from its id in "
+               '<a href="/{database}/campaign_kpis">campaign_kpis</a> '
+               f"(<code>{DASHBOARD}?campaign=ID</code>).")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, str]) -> dict[str, Any]:
@@ -29,8 +35,9 @@ def metadata(project: Project, plugin_config: dict[str, str], env: Mapping[str, 
     name = Path(project.settings.database).stem
     found: dict[str, Any] = {
         "title": f"smsops · {project.settings.advertiser}",
-        "description": "SMS campaign results: masked numbers and keyed hashes only.",
-        "databases": {name: {"tables": described["tables"], "queries": described["queries"]}},
+        "description_html": DESCRIPTION.format(database=name),
+        "databases": {name: {"description_html": DESCRIPTION.format(database=name),
+                             "tables": described["tables"], "queries": described["queries"]}},
         "plugins": {"smsops": plugin_config, "datasette-dashboards": _dashboards(
             described["dashboards"], name)},
     }
@@ -63,8 +70,21 @@ def make_datasette(project: Project, *, env: Mapping[str, str], hash_key: str,
                                "suggest_facets": False})  # suggestions rescan big tables
 
 
+def exposure_warning(datasette: Datasette, host: str) -> str | None:
+    """What to say when other machines can reach a Datasette that asks for no password."""
+    if host in LOOPBACK or datasette.plugin_config("datasette-auth-passwords"):
+        return None
+    return (f"warning: --host {host} is reachable from other machines and no password is set: "
+            f"anyone there can read the results; export {PASSWORD_HASH_ENV} (the output of "
+            "`datasette hash-password`) or keep --host 127.0.0.1")
+
+
 def serve(datasette: Datasette, host: str, port: int) -> None:
     import uvicorn
+
+    warning = exposure_warning(datasette, host)
+    if warning:
+        print(warning, file=sys.stderr)
 
     async def main() -> None:
         await datasette.invoke_startup()

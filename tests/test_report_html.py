@@ -19,7 +19,9 @@ def test_html_report_is_one_self_contained_file(project_dir):
     assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
     assert "<h2>vente-privee <small>(store_visit)</small></h2>" in page
     assert "<tr><th>deliverability</th><td>" in page and "SMS campaigns: Maison Lila" in page
-    assert page.count("<svg") == 6 and page.count('class="mark-rect') == 3  # no clicks, sales, opt-outs yet
+    assert page.count("<svg") == 6 and page.count('aria-roledescription="bar"') == 9  # sent and delivered,
+    # two speed buckets, five KPIs
+    assert page.count(">no data</text>") == 3  # no clicks, sales, opt-outs yet
     assert "<script" not in page.lower()
     fetched = re.findall(r'(?:src|href)="([^"#][^"]*)"', page)
     assert fetched == []  # nothing to load: it opens offline, from a mail attachment

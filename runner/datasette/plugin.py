@@ -6,14 +6,16 @@ project's `WebState`); a plain `datasette serve` with this package installed get
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import Request, Response
+from markupsafe import Markup, escape
 
 from runner import charts
-from runner.datasette.state import ROUTE_PREFIX, state_of
+from runner.datasette.state import DASHBOARD, ROUTE_PREFIX, state_of
 from runner.providers.base import WebhookCall
 from runner.shortlinks import follow
 from runner.webhooks import receive
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from datasette.app import Datasette
 
 FORM = "application/x-www-form-urlencoded"
+# the cells that name a campaign and open its dashboard: (table, column); None = a query's rows
+CAMPAIGN_CELLS = {("campaigns", "name"), ("campaign_kpis", "campaign_id"), (None, "campaign_id")}
 
 
 async def _webhook(kind: Literal["dlr", "mo"], request: Request, datasette: Datasette) -> Response:
@@ -105,3 +109,26 @@ def register_routes(datasette: Datasette) -> list[tuple[str, Any]]:
 def skip_csrf(datasette: Datasette, scope: dict[str, Any]) -> bool:
     """Providers POST without Datasette's CSRF cookie; the token or signature guards them."""
     return str(scope.get("path", "")).startswith(ROUTE_PREFIX + "/")
+
+
+def dashboard_url(campaign: str) -> str:
+    return f"{DASHBOARD}?{urlencode({'campaign': campaign})}"
+
+
+@hookimpl
+def render_cell(row: Any, value: object, column: str, table: str | None,
+                datasette: Datasette) -> Markup | None:
+    if state_of(datasette) is None or (table, column) not in CAMPAIGN_CELLS or not value:
+        return None
+    campaign = row["id"] if table == "campaigns" else str(value)
+    return Markup(f'<a href="{escape(dashboard_url(campaign))}">{escape(str(value))}</a>')
+
+
+@hookimpl(hookwrapper=True)
+def menu_links(datasette: Datasette) -> Generator[None, Any, None]:
+    """No "Log in" entry when no password is configured: there is nobody to log in as."""
+    outcome = yield
+    if state_of(datasette) is not None and not datasette.plugin_config("datasette-auth-passwords"):
+        outcome.force_result([[link for link in links if not link["href"].endswith("/-/login")]
+                              if isinstance(links, list) else links  # others may be awaitable
+                              for links in outcome.get_result()])

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from datasette.app import Datasette
 
 ROUTE_PREFIX = "/-/smsops"
+DASHBOARD = "/-/dashboards/results"  # datasette-dashboards' page of metadata.yml's `results`
 T = TypeVar("T")
 
 
