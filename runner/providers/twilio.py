@@ -265,7 +265,8 @@ def setting_warnings(config: Mapping[str, Any]) -> list[str]:
     if config.get("dlr_url"):
         return []
     return ["no dlr_url: Twilio reports a status only to the StatusCallback URL of each message, so "
-            "no delivery report will arrive; set dlr_url to the /-/smsops/dlr/twilio URL of smsops serve"]
+            "reports come only when smsops sync asks, one request per message; set dlr_url to the "
+            "/-/smsops/dlr/twilio URL of smsops serve"]
 
 
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
