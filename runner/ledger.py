@@ -146,6 +146,16 @@ def opted_out(conn: sqlite3.Connection, phone_hash: str) -> bool:
 FINAL = ("delivered", "failed")
 
 
+def awaiting_report(conn: sqlite3.Connection, provider: str, since: datetime,
+                    limit: int = 500) -> list[str]:
+    """Provider ids of the provider's messages still `sent` (no final report yet), sent since
+    `since`, oldest first: at most `limit`, so that one sync stays short."""
+    return [row[0] for row in conn.execute(
+        "SELECT provider_id FROM messages WHERE provider = ? AND status = 'sent' AND "
+        "provider_id IS NOT NULL AND julianday(sent_at) >= julianday(?) "
+        "ORDER BY julianday(sent_at), id LIMIT ?", (provider, iso(since), limit))]
+
+
 def report(conn: sqlite3.Connection, found: Report, now: datetime) -> bool:
     """Apply a delivery report; False when it changes nothing (unknown message, or the message
     already final: duplicate and late reports never downgrade a final state)."""

@@ -1,17 +1,22 @@
-"""`smsops sync`: pull delivery reports and replies from providers that have a pull API, and
+"""`smsops sync`: pull delivery reports and replies from providers that have a pull API (and
+the status of each message still waiting for its report from those that give one by id), and
 apply them as the webhooks would (reports to the ledger, STOP replies to the suppression list)."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from runner import ledger, optout, shortlinks
 from runner.phones import phone_hash
-from runner.providers.base import Inbound, Provider, Puller, StopLister
+from runner.providers.base import Inbound, Provider, Puller, StatusPuller, StopLister
 from runner.store import event, transaction
+
+# How long a message `sent` without a final report is still asked about: carriers' receipts come
+# within hours, a message with none after a week will have none (and no longer takes a place).
+STATUS_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -43,6 +48,11 @@ async def sync(conn: sqlite3.Connection, provider: Provider, now: datetime,
         for reply in replies:
             result.replies += 1
             result.optouts += apply_reply(conn, reply, hash_key)
+    if isinstance(provider, StatusPuller):
+        waiting = ledger.awaiting_report(conn, provider.name, now - STATUS_WINDOW)
+        result.pulled = True
+        result.reports += sum(ledger.report(conn, found, now)
+                              for found in await provider.statuses(waiting))
     if isinstance(provider, ClickSimulator):
         result.clicks = sum(shortlinks.record_simulated(conn, reference, at)
                             for reference, at in provider.clicks())

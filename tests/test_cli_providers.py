@@ -122,8 +122,8 @@ def test_twilio_without_dlr_url_is_ready_with_a_warning(project_dir, monkeypatch
     assert result.exit_code == 0
     assert result.stdout.splitlines()[1] == (
         "twilio: warning: no dlr_url: Twilio reports a status only to the StatusCallback URL of each "
-        "message, so no delivery report will arrive; set dlr_url to the /-/smsops/dlr/twilio URL of "
-        "smsops serve")
+        "message, so reports come only when smsops sync asks, one request per message; set dlr_url "
+        "to the /-/smsops/dlr/twilio URL of smsops serve")
 
 
 def test_a_provider_without_a_price_is_ready_with_a_warning(project_dir, monkeypatch):

@@ -261,3 +261,76 @@ def test_simulated_clicks_are_recorded_once_and_only_for_delivered_messages(proj
                       "WHERE status = 'delivered'").fetchone()[0] == delivered
     [row] = json.loads(run_cli(project_dir, "report", "--format", "json").stdout)["campaigns"]
     assert (row["unique_clickers"], row["click_rate"]) == (delivered, 1.0)
+
+
+TWILIO_ENV = {"SMSOPS_TWILIO_ACCOUNT_SID": "ACexample0000000000000000000000000",
+              "SMSOPS_TWILIO_AUTH_TOKEN": "EXAMPLE-auth-token"}
+
+
+def twilio_answering(statuses, requests):
+    """The Twilio adapter on a MockTransport: each sid's Message resource has its status."""
+    import httpx
+
+    from runner.providers import twilio
+
+    def handler(request):
+        requests.append(request)
+        sid = request.url.path.rsplit("/", 1)[1].removesuffix(".json")
+        return httpx.Response(200, json={"sid": sid, "status": statuses[sid], "error_code": None,
+                                         "date_updated": "Thu, 07 Jan 2027 09:02:00 +0000"})
+
+    return twilio.create({}, TWILIO_ENV, transport=httpx.MockTransport(handler),
+                         clock=lambda: SENT + timedelta(hours=1))
+
+
+def twilio_sent(tmp_path, count):
+    """`count` messages sent through Twilio (sids SM0, SM1...), their callbacks lost."""
+    db = results_with(tmp_path, [("sent", None, None)] * count)
+    db.execute("UPDATE messages SET provider = 'twilio', provider_id = 'SM' || substr(id, 2)")
+    return db
+
+
+def test_sync_pulls_twilio_so_a_message_whose_callback_was_lost_becomes_delivered(tmp_path):
+    import asyncio
+
+    from runner.sync import sync
+    db = twilio_sent(tmp_path, 2)
+    requests = []
+
+    async def synced(statuses):
+        provider = twilio_answering(statuses, requests)
+        try:
+            return await sync(db, provider, SENT + timedelta(hours=1), "k")
+        finally:
+            await provider.aclose()
+
+    first = asyncio.run(synced({"SM0": "delivered", "SM1": "sent"}))
+    assert (first.pulled, first.reports) == (True, 1)
+    assert list(db.execute("SELECT id, status, delivery_seconds FROM messages ORDER BY id")) == [
+        ("m0", "delivered", 120.0), ("m1", "sent", None)]  # m1: still with the carrier
+    requests.clear()
+    later = asyncio.run(synced({"SM0": "undelivered", "SM1": "delivered"}))
+    assert later.reports == 1 and [r.url.path for r in requests] == [
+        "/2010-04-01/Accounts/ACexample0000000000000000000000000/Messages/SM1.json"]
+    assert list(db.execute("SELECT status FROM messages ORDER BY id")) == [("delivered",)] * 2
+    assert kpis(db)[0]["delivered"] == 2
+
+
+def test_a_final_state_is_never_downgraded_by_a_later_pulled_report(tmp_path):
+    db = twilio_sent(tmp_path, 1)
+    pulled = Report("", "delivered", SENT + timedelta(minutes=2), provider_id="SM0")
+    late = Report("", "failed", SENT + timedelta(minutes=9), "permanent", provider_id="SM0")
+    assert ledger.report(db, pulled, SENT) and not ledger.report(db, late, SENT)
+    assert db.execute("SELECT status, failure FROM messages").fetchone() == ("delivered", None)
+
+
+def test_sync_asks_twilio_for_the_oldest_messages_still_waiting_within_the_week_and_the_cap(tmp_path):
+    db = twilio_sent(tmp_path, 6)
+    db.executemany("UPDATE messages SET sent_at = ? WHERE id = ?", [
+        ((SENT - timedelta(days=8)).isoformat(), "m0"),  # too old: no report will come now
+        ((SENT - timedelta(hours=2)).isoformat(), "m3"), ((SENT - timedelta(hours=1)).isoformat(), "m4")])
+    db.execute("UPDATE messages SET status = 'delivered' WHERE id = 'm1'")
+    db.execute("UPDATE messages SET provider = 'brevo' WHERE id = 'm2'")
+    week_ago = SENT - timedelta(days=7)
+    assert ledger.awaiting_report(db, "twilio", week_ago) == ["SM3", "SM4", "SM5"]
+    assert ledger.awaiting_report(db, "twilio", week_ago, limit=2) == ["SM3", "SM4"]

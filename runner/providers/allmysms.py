@@ -4,7 +4,12 @@ legacy HTTP 9.0 methods (`getPulls`, `getBlacklist`, credentials as form fields,
 
 AllMySMS takes no callback URL per message: its account webhooks send `smsId` (kept as the
 provider id at send time) and, when they carry it, our `uniqueIdentifier`. No call finds a message
-by our reference, so `lookup` is not offered and a timeout stays in_doubt."""
+by our reference, so `lookup` is not offered and a timeout stays in_doubt.
+
+No status is pulled by smsId either (no `statuses`): `getAckBySmsId` is known only from
+third-party clients (providers.md §3.3), which do not say what it answers for a message not yet
+acknowledged or unknown to AllMySMS. Guessing wrong would fail delivered messages (an empty
+status reads as `unknown`); reports come by the account webhook until a test account settles it."""
 
 from __future__ import annotations
 

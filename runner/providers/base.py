@@ -8,7 +8,7 @@ re-send blindly), `ProviderConfigError` (credentials or settings: stop the run, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol, runtime_checkable
@@ -116,6 +116,17 @@ class Puller(Protocol):
     """A provider with a pull API (`smsops sync`): its reports and replies so far."""
 
     async def pull(self) -> tuple[list[Report], list[Inbound]]: ...
+
+
+@runtime_checkable
+class StatusPuller(Protocol):
+    """A provider that gives one message's status by its own id (Twilio): `sync` asks it for the
+    messages still waiting for a final report, whose callback may have been lost. (Beside
+    `Puller`, not in it: its pulls need no ids, and no adapter has to change for this one.)"""
+
+    async def statuses(self, provider_ids: Sequence[str]) -> list[Report]:
+        """The final reports among these messages; those still in transit are left out."""
+        ...
 
 
 @runtime_checkable

@@ -2,19 +2,21 @@
 
 Twilio has no reference field: ours rides in the StatusCallback URL query (`mid`), and every
 callback is signed (X-Twilio-Signature). Nothing can be found by our reference afterwards (the
-Message resource does not return the callback URL), so `lookup` is off and there is no `pull`: a
-pulled status could only be joined on Twilio's sid, and the signed callbacks already bring each one.
-No STOP list can be read either: a STOP reply and error 21610 are the only opt-out signals."""
+Message resource does not return the callback URL), so `lookup` is off. A status can be fetched by
+Twilio's sid, kept at send time: `sync` asks for the messages whose callback never came (serve was
+down, no webhook token) and the reports join on that sid.
+No STOP list can be read: a STOP reply and error 21610 are the only opt-out signals."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 
@@ -29,6 +31,7 @@ from runner.providers.base import (
     Forged,
     Inbound,
     InDoubt,
+    NotSent,
     OutgoingMessage,
     ProviderConfigError,
     Received,
@@ -55,6 +58,7 @@ REFUSED = {21211: "invalid To number", 21612: "To number not reachable from this
            21614: "To number is not a mobile"}
 OPTED_OUT = 21610
 SENDER_CODES = {21212, 21408, 21606, 21608}  # From, region or trial settings: stop the run (§4.2)
+ACCEPT = {"Accept": "application/json"}
 REPORT_KEYS = ("MessageSid", "MessageStatus", "SmsStatus", "ErrorCode", "RawDlrDoneDate", "mid")
 
 
@@ -79,11 +83,11 @@ class TwilioProvider:
 
     def __init__(self, *, base_url: str, account_sid: str, sender: dict[str, str], dlr_url: str | None,
                  env: Mapping[str, str], env_names: tuple[str, str], capabilities: Capabilities,
-                 client: httpx.AsyncClient) -> None:
+                 client: httpx.AsyncClient, clock: Callable[[], datetime]) -> None:
         self.capabilities = capabilities
-        self._url = f"{base_url}/Accounts/{account_sid}/Messages.json"
+        self._messages = f"{base_url}/Accounts/{account_sid}/Messages"
         self._sender, self._dlr_url, self._env, self._env_names = sender, dlr_url, env, env_names
-        self._client = client
+        self._client, self._clock = client, clock
 
     def form(self, message: OutgoingMessage) -> dict[str, str]:
         """No encoding flag: Twilio picks GSM-7 or UCS-2 from the text itself (SmartEncoded stays
@@ -94,8 +98,8 @@ class TwilioProvider:
                 **callback}
 
     async def send(self, message: OutgoingMessage) -> Accepted:
-        response = await request(self._client, "twilio", "Twilio", "POST", self._url,
-                                 data=self.form(message), headers={"Accept": "application/json"})
+        response = await request(self._client, "twilio", "Twilio", "POST", f"{self._messages}.json",
+                                 data=self.form(message), headers=ACCEPT)
         raw = response.text.replace(message.to, mask(message.to))
         if response.status_code in (200, 201):
             try:
@@ -129,6 +133,42 @@ class TwilioProvider:
             return Refused(f"Twilio refused the message: {reason} ({where})", raw=raw)
         return InDoubt(f"Twilio answered {where}; the message may have been taken", raw=raw)
 
+    async def statuses(self, provider_ids: Sequence[str]) -> list[Report]:
+        """The final status of each message, by its sid. A sid Twilio does not know (404) or will
+        not look up (another 4xx) is skipped; a rate limit, an outage or a timeout ends this pull
+        with what it has (the rest waits for the next sync); refused credentials stop it."""
+        now, reports = self._clock(), []
+        for sid in provider_ids:
+            try:
+                found = await self._fetch(sid)
+            except Refused:
+                continue
+            except (NotSent, InDoubt):
+                break
+            if found and found.state != "pending" and (found.at is None or found.at <= now):
+                reports.append(found)
+        return reports
+
+    async def _fetch(self, sid: str) -> Report | None:
+        """GET the Message resource (providers.md §4.1), in the words of a status callback."""
+        response = await request(self._client, "twilio", "Twilio", "GET",
+                                 f"{self._messages}/{quote(sid, safe='')}.json", headers=ACCEPT)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._error(response, response.text, to="")
+        try:
+            answer = response.json()
+            status, code = str(answer["status"]), answer.get("error_code")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        error = str(code) if code is not None else None
+        state, failure = state_of(status, error)
+        raw = {"MessageSid": sid, "MessageStatus": status, **({"ErrorCode": error} if error else {})}
+        # date_updated: the resource's last change, which for a final message is its status change
+        return Report("", state, _rfc2822(answer.get("date_updated")), failure, provider_id=sid,
+                      raw=raw)
+
     async def lookup(self, reference: str) -> Report | None:
         raise NotImplementedError("Twilio cannot find a message by our reference: "
                                   "capabilities.lookup is False")
@@ -144,6 +184,13 @@ def _code_and_message(response: httpx.Response) -> tuple[int | None, str]:
         return (int(code) if code is not None else None), str(answer.get("message") or answer.get("title"))
     except (ValueError, AttributeError, TypeError):
         return None, response.reason_phrase
+
+
+def _rfc2822(value: object) -> datetime | None:
+    try:
+        return parsedate_to_datetime(str(value)) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def signature(auth_token: str, url: str, form: list[tuple[str, str]]) -> str:
@@ -218,14 +265,15 @@ def setting_warnings(config: Mapping[str, Any]) -> list[str]:
     if config.get("dlr_url"):
         return []
     return ["no dlr_url: Twilio reports a status only to the StatusCallback URL of each message, so "
-            "no delivery report will arrive; set dlr_url to the /-/smsops/dlr/twilio URL of smsops serve"]
+            "reports come only when smsops sync asks, one request per message; set dlr_url to the "
+            "/-/smsops/dlr/twilio URL of smsops serve"]
 
 
 def create(config: Mapping[str, Any], env: Mapping[str, str], *,
            transport: httpx.AsyncBaseTransport | None = None,
            clock: Callable[[], datetime] | None = None) -> TwilioProvider:
     """Build the adapter from the `providers.twilio` mapping of smsops.yaml and the environment
-    (`clock` is accepted for a uniform factory; Twilio needs none)."""
+    (`clock`: a pulled status dated after it is not seen, as `--at` asks)."""
     sid_env, token_env = env_names(config, ENV_DEFAULTS)
     missing = [name for name in (sid_env, token_env) if not env.get(name)]
     if missing:
@@ -243,4 +291,5 @@ def create(config: Mapping[str, Any], env: Mapping[str, str], *,
     return TwilioProvider(base_url=str(config.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
                           account_sid=account_sid, sender=sender, dlr_url=str(dlr_url) if dlr_url else None,
                           env={k: v for k, v in env.items() if k == WEBHOOK_TOKEN_ENV},
-                          env_names=(sid_env, token_env), capabilities=capabilities, client=client)
+                          env_names=(sid_env, token_env), capabilities=capabilities, client=client,
+                          clock=clock or (lambda: datetime.now(UTC)))

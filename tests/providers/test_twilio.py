@@ -28,6 +28,7 @@ from runner.providers.base import (
     Refused,
     Report,
     SendError,
+    StatusPuller,
     WebhookCall,
 )
 from tests.providers import wire
@@ -229,6 +230,108 @@ def test_error_code_decides_failed_or_unknown(status: str, code: int, state: str
     assert twilio.state_of("delivered", str(code)) == ("delivered", None)
 
 
+# --- pulled statuses (GET the Message resource, providers.md §4.1) --------------------------------
+
+PULLED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+UPDATED = "Wed, 25 Nov 2026 08:03:00 +0000"
+
+
+def resource(sid: str, status: str, error_code: int | None = None,
+             date_updated: str = UPDATED) -> httpx.Response:
+    return httpx.Response(200, json={"sid": sid, "status": status, "error_code": error_code,
+                                     "to": "+33639980001", "from": "MAISONLILA", "body": TEXT,
+                                     "date_updated": date_updated})
+
+
+def pull(answers: dict[str, httpx.Response | type[httpx.TransportError]],
+         sids: list[str] | None = None) -> tuple[list[Report], list[httpx.Request]]:
+    """`statuses` of `sids` (default: every sid answered), each GET answered by its sid."""
+    requests: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        answer = answers[request.url.path.rsplit("/", 1)[1].removesuffix(".json")]
+        if isinstance(answer, type):
+            raise answer("boom", request=request)
+        return answer
+
+    reports: list[Report] = wire.call_on(
+        lambda transport: twilio.create(CONFIG, ENV, transport=transport, clock=lambda: PULLED_AT),
+        handler, lambda provider: provider.statuses(list(answers) if sids is None else sids))
+    return reports, requests
+
+
+def test_a_status_is_one_basic_auth_get_of_the_message_resource() -> None:
+    _, [request] = pull({"SMexample1": resource("SMexample1", "delivered")})
+    assert (request.method, str(request.url)) == (
+        "GET", f"https://api.twilio.com/2010-04-01/Accounts/{SID}/Messages/SMexample1.json")
+    assert request.headers["authorization"] == "Basic " + base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+    assert request.headers["accept"] == "application/json"
+    assert request.content == b""
+
+
+def test_a_pulled_status_is_a_report_joined_on_the_sid_without_the_phone_number() -> None:
+    [report], _ = pull({"SMexample1": resource("SMexample1", "undelivered", 30005)})
+    assert report == Report(reference="", state="failed", failure="permanent",
+                            at=datetime(2026, 11, 25, 8, 3, tzinfo=UTC), provider_id="SMexample1",
+                            raw={"MessageSid": "SMexample1", "MessageStatus": "undelivered",
+                                 "ErrorCode": "30005"})
+
+
+@pytest.mark.parametrize(("status", "state"), sorted(twilio.STATUS.items()))
+def test_every_message_status_is_mapped_through_the_pull(status: str, state: str) -> None:
+    reports, _ = pull({"SM1": resource("SM1", status)})
+    if state == "pending":  # still in transit: nothing to apply, asked again next sync
+        assert reports == []
+    else:
+        assert [(r.state, r.failure) for r in reports] == [(state, FAILURE.get(state))]
+
+
+@pytest.mark.parametrize(("code", "state"), sorted(twilio.ERROR_CODES.items()))
+def test_the_error_code_of_a_pulled_status_decides_failed_or_unknown(code: int, state: str) -> None:
+    reports, _ = pull({"SM1": resource("SM1", "undelivered", code)})
+    assert [(r.state, r.failure, r.raw["ErrorCode"]) for r in reports] == [
+        (state, FAILURE[state], str(code))]
+
+
+def test_a_sid_twilio_does_not_know_is_skipped_and_the_others_are_pulled() -> None:
+    reports, requests = pull({"SMgone": httpx.Response(404, json={"code": 20404, "message": "not found"}),
+                              "SMbad": httpx.Response(400, json={"code": 21000, "message": "bad"}),
+                              "SMok": resource("SMok", "delivered")})
+    assert [r.provider_id for r in reports] == ["SMok"] and len(requests) == 3
+
+
+def test_an_unreadable_answer_skips_that_sid() -> None:
+    reports, _ = pull({"SMx": httpx.Response(200, text="<html>"), "SMok": resource("SMok", "read")})
+    assert [r.provider_id for r in reports] == ["SMok"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_credentials_stop_the_pull_naming_the_variables(status: int) -> None:
+    with pytest.raises(ProviderConfigError) as raised:
+        pull({"SM1": httpx.Response(status, json={"code": 20003, "message": "Authenticate"})})
+    assert "check SMSOPS_TWILIO_ACCOUNT_SID and SMSOPS_TWILIO_AUTH_TOKEN" in str(raised.value)
+    assert TOKEN not in str(raised.value)
+
+
+@pytest.mark.parametrize("trouble", [httpx.Response(429, json={"code": 20429, "message": "Too Many"}),
+                                     httpx.Response(500, text="oops"), httpx.Response(503),
+                                     httpx.ReadTimeout, httpx.ConnectError])
+def test_a_rate_limit_outage_or_timeout_ends_the_pull_with_what_it_has(
+        trouble: httpx.Response | type[httpx.TransportError]) -> None:
+    reports, requests = pull({"SM1": resource("SM1", "delivered"), "SM2": trouble,
+                              "SM3": resource("SM3", "delivered")})
+    assert [r.provider_id for r in reports] == ["SM1"]
+    assert [r.url.path.rsplit("/", 1)[1] for r in requests] == ["SM1.json", "SM2.json"]
+
+
+def test_a_status_dated_after_the_clock_is_not_seen() -> None:
+    later = "Wed, 25 Nov 2026 09:00:01 +0000"  # one second after PULLED_AT (sync --at)
+    reports, _ = pull({"SM1": resource("SM1", "delivered", date_updated=later),
+                       "SM2": resource("SM2", "delivered", date_updated="")})
+    assert [(r.provider_id, r.at) for r in reports] == [("SM2", None)]  # undated: applied as of now
+
+
 # --- signed webhooks ------------------------------------------------------------------------------
 
 CALLBACK_URL = DLR_URL + "?mid=m-42&token=tok-123"
@@ -399,13 +502,13 @@ def built(config: dict[str, Any], env: dict[str, str] = ENV) -> twilio.TwilioPro
     return provider
 
 
-def test_capabilities_come_from_config_and_nothing_is_looked_up_or_pulled() -> None:
+def test_capabilities_come_from_config_and_statuses_are_pulled_by_sid_only() -> None:
     provider = built(CONFIG | {"max_parts": 6, "concurrency": 4})
     assert provider.name == "twilio"
     assert provider.capabilities == Capabilities(lookup=False, appends_stop=None, max_parts=6,
                                                  price_eur_per_part=0.07, rate_per_second=5.0,
                                                  concurrency=4)
-    assert not isinstance(provider, Puller)
+    assert not isinstance(provider, Puller) and isinstance(provider, StatusPuller)
     with pytest.raises(NotImplementedError):
         asyncio.run(provider.lookup("m-42"))
 
