@@ -94,8 +94,15 @@ def stacked(conn: sqlite3.Connection, campaigns: str | Sequence[str] | None) -> 
     specs = [chart_spec(name, chart_rows(conn, name, ids)) for name in CHARTS]
     return {"$schema": SCHEMA, "title": "smsops" + (f": {', '.join(ids)}" if ids else ""),
             "resolve": {"scale": {"color": "independent", "xOffset": "independent"}},
-            "vconcat": [{key: value for key, value in spec.items() if key != "$schema"}
-                        for spec in specs]}
+            "vconcat": [_in_concat(spec, n) for n, spec in enumerate(specs)]}
+
+
+def _in_concat(spec: dict[str, Any], n: int) -> dict[str, Any]:
+    """The n-th view of a vconcat: Vega-Lite renames its scale `y` to `concat_<n>_y`, which the
+    count axes' expressions must then name."""
+    text = json.dumps({key: value for key, value in spec.items() if key != "$schema"})
+    renamed: dict[str, Any] = json.loads(text.replace("domain('y')", f"domain('concat_{n}_y')"))
+    return renamed
 
 
 def render_all(conn: sqlite3.Connection, campaigns: str | Sequence[str] | None, fmt: Format) -> bytes:
