@@ -276,16 +276,24 @@ def _v8(db: sqlite_utils.Database) -> None:
 
 
 def _v9(db: sqlite_utils.Database) -> None:
-    """The message counts per campaign, status and failure (real sends only), kept by triggers
-    like the delivery-speed histogram: campaign_kpis then reads a few dozen rows instead of
-    grouping every message, so the dashboard's metric cards stay fast at 10^6 messages."""
+    """The message counts per campaign, status and failure, and per campaign and hour sent or
+    delivered (real sends only), kept by triggers like the delivery-speed histogram:
+    campaign_kpis and the dashboard's deliveries chart then read a few dozen rows instead of
+    grouping every message, so the dashboard stays fast at 10^6 messages."""
     db.execute("CREATE TABLE message_counts (campaign_id TEXT NOT NULL, status TEXT NOT NULL, "
                "failure TEXT NOT NULL, messages INTEGER NOT NULL, parts INTEGER NOT NULL, "
                "cost_eur REAL NOT NULL, PRIMARY KEY (campaign_id, status, failure))")
     db.execute("INSERT INTO message_counts SELECT campaign_id, status, COALESCE(failure, ''), "
                "COUNT(*), COALESCE(SUM(parts), 0), COALESCE(SUM(cost_eur), 0) FROM messages "
                "WHERE test = 0 GROUP BY 1, 2, 3")
-    for statement in MESSAGE_COUNT_TRIGGERS:
+    db.execute("CREATE TABLE message_hours (campaign_id TEXT NOT NULL, hour TEXT NOT NULL, "
+               "status TEXT NOT NULL, messages INTEGER NOT NULL, "
+               "PRIMARY KEY (campaign_id, hour, status))")
+    for status, stamp, counted in HOURS:
+        db.execute(f"INSERT INTO message_hours SELECT campaign_id, substr({stamp}, 1, 13), "
+                   f"'{status}', COUNT(*) FROM messages m WHERE {counted.format(row='m')} "
+                   "GROUP BY 1, 2")
+    for statement in MESSAGE_COUNT_TRIGGERS + MESSAGE_HOUR_TRIGGERS:
         db.execute(statement)
     db.execute("DROP VIEW campaign_kpis")
     assert GROUPS_V5 in CAMPAIGN_KPIS_V8
@@ -311,6 +319,37 @@ MESSAGE_COUNT_TRIGGERS = (
     f"parts, cost_eur ON messages WHEN OLD.test = 0 BEGIN {_COUNT_REMOVE} END",
     "CREATE TRIGGER message_counts_update_new AFTER UPDATE OF campaign_id, test, status, failure, "
     f"parts, cost_eur ON messages WHEN NEW.test = 0 BEGIN {_COUNT_ADD} END",
+)
+# (status, its time column, when a message counts there): the dashboard's sent and delivered
+# per hour; `sent` means reached the provider, as in campaign_kpis
+HOURS = (("sent", "sent_at", "{row}.test = 0 AND {row}.status IN ('sent', 'delivered', 'failed') "
+          "AND {row}.sent_at IS NOT NULL"),
+         ("delivered", "delivered_at", "{row}.test = 0 AND {row}.status = 'delivered' "
+          "AND {row}.delivered_at IS NOT NULL"))
+
+
+def _hours(row: str, change: str) -> str:
+    """The statements that add (change '+') or remove ('-') one message row's hours."""
+    statements = []
+    for status, stamp, counted in HOURS:
+        key = f"{row}.campaign_id, substr({row}.{stamp}, 1, 13), '{status}'"
+        if change == "+":
+            statements.append(
+                f"INSERT INTO message_hours SELECT {key}, 1 WHERE {counted.format(row=row)} "
+                "ON CONFLICT (campaign_id, hour, status) DO UPDATE SET messages = messages + 1;")
+        else:
+            where = f"(campaign_id, hour, status) = ({key})"
+            statements.append(f"UPDATE message_hours SET messages = messages - 1 WHERE {where} "
+                              f"AND {counted.format(row=row)}; DELETE FROM message_hours "
+                              f"WHERE {where} AND messages <= 0;")
+    return " ".join(statements)
+
+
+MESSAGE_HOUR_TRIGGERS = (
+    f"CREATE TRIGGER message_hours_insert AFTER INSERT ON messages BEGIN {_hours('NEW', '+')} END",
+    f"CREATE TRIGGER message_hours_delete AFTER DELETE ON messages BEGIN {_hours('OLD', '-')} END",
+    "CREATE TRIGGER message_hours_update AFTER UPDATE OF campaign_id, test, status, sent_at, "
+    f"delivered_at ON messages BEGIN {_hours('OLD', '-')} {_hours('NEW', '+')} END",
 )
 GROUPS_V5 = """groups AS (
     SELECT campaign_id, test, status, failure, COUNT(*) AS n, SUM(parts) AS parts,
