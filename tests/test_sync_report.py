@@ -88,12 +88,16 @@ def test_a_stop_reply_suppresses_the_number_for_the_campaign_it_answers(tmp_path
     assert db.execute("SELECT campaign_id, source FROM optouts").fetchall() == [("c", "reply")]
 
 
-def sent_to_people_who_all_answer_stop(project_dir):
+def sent_on_a_simulator_with(project_dir, behaviour):
     settings = project_dir / "smsops.yaml"
     settings.write_text(settings.read_text().replace(
-        "  simulator:\n", "  simulator:\n    stop_rate: 1.0\n"))
+        "  simulator:\n", "  simulator:\n" + "".join(f"    {line}\n" for line in behaviour)))
     assert run_cli(project_dir, "contacts", "import").exit_code == 0
     assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+
+
+def sent_to_people_who_all_answer_stop(project_dir):
+    sent_on_a_simulator_with(project_dir, ["stop_rate: 1.0"])
 
 
 def test_sync_then_report_on_the_simulator_and_the_next_run_skips_the_opt_out(project_dir):
@@ -245,11 +249,7 @@ def test_a_campaign_wide_code_counts_orders_so_its_conversion_rate_can_exceed_on
 
 
 def test_simulated_clicks_are_recorded_once_and_only_for_delivered_messages(project_dir):
-    settings = project_dir / "smsops.yaml"
-    settings.write_text(settings.read_text().replace(
-        "  simulator:\n", "  simulator:\n    click_rate: 1.0\n    delivered_rate: 0.5\n"))
-    assert run_cli(project_dir, "contacts", "import").exit_code == 0
-    assert run_cli(project_dir, "run", "--at", "2027-01-07T10:00+01:00").exit_code == 0
+    sent_on_a_simulator_with(project_dir, ["click_rate: 1.0", "delivered_rate: 0.5"])
     first = run_cli(project_dir, "sync")
     again = run_cli(project_dir, "sync")
     db = sqlite3.connect(project_dir / "smsops.db")
