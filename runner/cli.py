@@ -418,10 +418,6 @@ def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str, chart: P
     from runner import charts  # loads the chart definitions (YAML): only `report` needs them
 
     chart_format = charts.format_of(chart) if chart else None
-    if len(campaign_ids) > 1 and (chart or fmt == "html"):  # the charts filter one campaign
-        raise SmsopsError(Diagnostic.at(Location(str(chart or output)), "chart", _(
-            "the charts show one campaign or all of them: give at most one ID with --chart or "
-            "--format html")))
     for path in (chart, output if fmt == "html" else None):
         if path is not None and not path.resolve().parent.is_dir():
             raise SmsopsError(Diagnostic.at(Location(str(path)), "chart", _(
@@ -432,17 +428,16 @@ def report_command(root: Path, campaign_ids: tuple[str, ...], fmt: str, chart: P
     known = {**project.campaigns, **{i: i for (i,) in conn.execute("SELECT id FROM campaigns")}}
     _select(known, campaign_ids, "campaign")
     rows = kpis(conn, campaign_ids)
-    one = campaign_ids[0] if campaign_ids else None
     if fmt == "html":
         from runner.report_html import render
         output.write_text(render(conn, rows, title=_("SMS campaigns: {advertiser}").format(
-            advertiser=project.settings.advertiser), campaign=one,
+            advertiser=project.settings.advertiser), campaign=campaign_ids,
             now=datetime.now(project.settings.zone)), encoding="utf-8")
         click.echo(_("report written to {path}").format(path=output), err=True)
     else:
         click.echo(REPORT_RENDERERS[fmt](rows))
     if chart and chart_format:
-        chart.write_bytes(charts.render_all(conn, one, chart_format))
+        chart.write_bytes(charts.render_all(conn, campaign_ids, chart_format))
         click.echo(_("charts written to {path}").format(path=chart), err=True)
 
 
