@@ -42,11 +42,17 @@ def test_mention_not_at_the_end_is_a_warning(diagnostics_of):
     assert "at the very end" in found.message
 
 
-def _use_ovh(project_dir, extra=""):
+def _use(project_dir, provider, *replacements):
     settings = project_dir / "smsops.yaml"
+    text = settings.read_text().replace("provider: simulator", f"provider: {provider}")
+    for old, new in replacements:
+        text = text.replace(old, new)
+    settings.write_text(text)
+
+
+def _use_ovh(project_dir, extra=""):
     account = "    service_name: sms-ab12345-1"
-    settings.write_text(settings.read_text().replace("provider: simulator", "provider: ovh")
-                        .replace(account, f"{account}\n{extra}"))
+    _use(project_dir, "ovh", (account, f"{account}\n{extra}"))
 
 
 def test_a_provider_that_appends_stop_itself_needs_none_in_the_text(diagnostics_of, project_dir):
@@ -70,9 +76,7 @@ def test_without_the_provider_s_clause_the_mention_is_required_again(diagnostics
 
 
 def _use_allmysms(project_dir, mention):
-    settings = project_dir / "smsops.yaml"
-    settings.write_text(settings.read_text().replace("provider: simulator", "provider: allmysms")
-                        .replace("stop_mention: STOP au 36111", f"stop_mention: {mention}"))
+    _use(project_dir, "allmysms", ("stop_mention: STOP au 36111", f"stop_mention: {mention}"))
 
 
 def test_allmysms_with_another_short_code_in_the_mention_is_a_warning(diagnostics_of, project_dir):
